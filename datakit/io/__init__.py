@@ -1,0 +1,1 @@
+"""Readers and writers: JSON arrays, JSON Lines and Parquet, streamed; atomic output."""

@@ -1,0 +1,286 @@
+"""The grammar of a Qwen-VL (v1) message value: pictures, images, refs, boxes and quads.
+
+``parse_value`` splits a value into typed segments that carry their character offsets, and
+reports structural problems (unclosed, stray or nested tags, malformed coordinates) as data;
+it never raises on any string. ``render`` writes segments back; for well-formed input
+``render(parse_value(x).segments) == x``.
+
+Tags are matched the way the tokenizer sees them: ``<img>`` takes everything up to the first
+``</img>`` as the path, and ``<box>``/``<quad>`` contents must be exactly ``(x,y),(x,y)``
+(four or eight non-negative integers, no spaces).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+# Longer digit runs are rejected before int() so huge inputs stay cheap (and never hit
+# Python's int-string conversion limit).
+_MAX_COORD_DIGITS = 9
+
+_TOKEN_RE = re.compile(r"<(/?)(img|ref|box|quad)>|Picture (\d{1,9}):( ?)")
+_BOX_RE = re.compile(r"\((0|[1-9]\d*),(0|[1-9]\d*)\),\((0|[1-9]\d*),(0|[1-9]\d*)\)")
+_QUAD_RE = re.compile(r"\((0|[1-9]\d*),(0|[1-9]\d*)\)(?:,\((0|[1-9]\d*),(0|[1-9]\d*)\)){3}")
+_POINT_RE = re.compile(r"\(([^()]*)\)")
+_TAG_RE = re.compile(r"</?(?:img|ref|box|quad)>")
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class PictureLabel:
+    """``Picture N: `` (README form, ``spaced``) or ``Picture N:`` (the tokenizer's form)."""
+
+    start: int
+    end: int
+    number: int
+    spaced: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    start: int
+    end: int
+    path: str
+    path_start: int
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    start: int
+    end: int
+    text: str
+    text_start: int
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """``<box>(x1,y1),(x2,y2)</box>``; ``xyxy_norm1000`` is ``None`` when malformed."""
+
+    start: int
+    end: int
+    content: str
+    xyxy_norm1000: tuple[int, int, int, int] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Quad:
+    """``<quad>(x1,y1),...,(x4,y4)</quad>``; ``points_norm1000`` is ``None`` when malformed."""
+
+    start: int
+    end: int
+    content: str
+    points_norm1000: tuple[int, ...] | None
+
+
+Segment = Text | PictureLabel | Image | Ref | Box | Quad
+
+
+@dataclass(frozen=True, slots=True)
+class TagProblem:
+    """A structural fault in a value, at ``[start, end)`` characters.
+
+    ``kind``: ``unclosed-tag``, ``stray-closing-tag``, ``nested-tag``, ``malformed-box``,
+    ``malformed-quad``.
+    """
+
+    kind: str
+    tag: str
+    start: int
+    end: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedValue:
+    segments: tuple[Segment, ...]
+    problems: tuple[TagProblem, ...]
+
+    def images(self) -> list[Image]:
+        return [s for s in self.segments if isinstance(s, Image)]
+
+    def boxes(self) -> list[Box]:
+        return [s for s in self.segments if isinstance(s, Box)]
+
+
+def parse_value(value: str) -> ParsedValue:
+    """Split ``value`` into segments and structural problems. Never raises."""
+    segments: list[Segment] = []
+    problems: list[TagProblem] = []
+    text_start = 0
+    pos = 0
+    n = len(value)
+
+    def flush_text(upto: int) -> None:
+        if upto > text_start:
+            segments.append(Text(text_start, upto, value[text_start:upto]))
+
+    while pos < n:
+        m = _TOKEN_RE.search(value, pos)
+        if m is None:
+            break
+        start = m.start()
+        if m.group(3) is not None:
+            flush_text(start)
+            segments.append(PictureLabel(start, m.end(), int(m.group(3)), m.group(4) == " "))
+            pos = text_start = m.end()
+            continue
+        closing, tag = m.group(1) == "/", m.group(2)
+        if closing:
+            problems.append(
+                TagProblem(
+                    "stray-closing-tag", tag, start, m.end(), f"</{tag}> without an opening <{tag}>"
+                )
+            )
+            pos = m.end()
+            continue
+        close_tag = f"</{tag}>"
+        close_at = value.find(close_tag, m.end())
+        inner_start, end = m.end(), close_at + len(close_tag)
+        if close_at < 0:
+            problems.append(
+                TagProblem("unclosed-tag", tag, start, m.end(), f"<{tag}> is never closed")
+            )
+            pos = m.end()
+            continue
+        inner = value[inner_start:close_at]
+        nested = None if tag == "img" else _TAG_RE.search(inner)
+        if nested is not None:
+            problems.append(
+                TagProblem(
+                    "nested-tag",
+                    tag,
+                    inner_start + nested.start(),
+                    inner_start + nested.end(),
+                    f"{nested.group(0)} inside <{tag}>...</{tag}>",
+                )
+            )
+            pos = end  # the whole span stays text: its inner tags are not trusted
+            continue
+        flush_text(start)
+        if tag == "img":
+            segments.append(Image(start, end, inner, inner_start))
+        elif tag == "ref":
+            segments.append(Ref(start, end, inner, inner_start))
+        elif tag == "box":
+            coords = _parse_box(inner)
+            if coords is None:
+                problems.append(_malformed("box", inner, start, end))
+            segments.append(Box(start, end, inner, coords))
+        else:
+            points = _parse_quad(inner)
+            if points is None:
+                problems.append(_malformed("quad", inner, start, end))
+            segments.append(Quad(start, end, inner, points))
+        pos = text_start = end
+    flush_text(n)
+    return ParsedValue(tuple(_merge_text(segments)), tuple(problems))
+
+
+def _merge_text(segments: list[Segment]) -> list[Segment]:
+    # A stray or unclosed tag stays in the text; join neighbouring text pieces into one.
+    merged: list[Segment] = []
+    for seg in segments:
+        last = merged[-1] if merged else None
+        if isinstance(seg, Text) and isinstance(last, Text) and last.end == seg.start:
+            merged[-1] = Text(last.start, seg.end, last.text + seg.text)
+        else:
+            merged.append(seg)
+    return merged
+
+
+def _parse_box(inner: str) -> tuple[int, int, int, int] | None:
+    m = _BOX_RE.fullmatch(inner)
+    if m is None or any(len(g) > _MAX_COORD_DIGITS for g in m.groups()):
+        return None
+    x1, y1, x2, y2 = (int(g) for g in m.groups())
+    return (x1, y1, x2, y2)
+
+
+def _parse_quad(inner: str) -> tuple[int, ...] | None:
+    if _QUAD_RE.fullmatch(inner) is None:
+        return None
+    numbers = re.findall(r"\d+", inner)
+    if any(len(g) > _MAX_COORD_DIGITS for g in numbers):
+        return None
+    return tuple(int(g) for g in numbers)
+
+
+def _malformed(tag: str, inner: str, start: int, end: int) -> TagProblem:
+    arity = 2 if tag == "box" else 4
+    return TagProblem(
+        f"malformed-{tag}", tag, start, end, f"<{tag}>{inner}</{tag}>: {_why(inner, arity)}"
+    )
+
+
+def _why(inner: str, points_expected: int) -> str:
+    """Name the first reason a coordinate list is not ``(x,y),(x,y)`` with plain integers."""
+    if inner.strip() == "":
+        return "empty coordinates"
+    if any(c.isspace() for c in inner):
+        return "contains spaces; write (x1,y1),(x2,y2) with no spaces"
+    points = _POINT_RE.findall(inner)
+    numbers = [p for point in points for p in point.split(",")]
+    if len(points) != points_expected or any(p.count(",") != 1 for p in points):
+        return f"expected {points_expected} points (x,y), found {len(points)}"
+    for number in numbers:
+        if "." in number:
+            return f"{number!r} is not an integer; coordinates are integers on the 0..999 grid"
+        if number.startswith(("-", "+")):
+            return f"{number!r} has a sign; coordinates are non-negative integers"
+        if not number.isdigit() or not number.isascii():
+            return f"{number!r} is not a number"
+        if len(number) > 1 and number.startswith("0"):
+            return f"{number!r} has a leading zero"
+        if len(number) > _MAX_COORD_DIGITS:
+            return f"{number[:12]}... is far too large for the 0..999 grid"
+    return "not of the form (x1,y1),(x2,y2)"
+
+
+def render(segments: Sequence[Segment]) -> str:
+    """Write segments in canonical form."""
+    return "".join(render_segment(s) for s in segments)
+
+
+def render_segment(segment: Segment) -> str:
+    if isinstance(segment, Text):
+        return segment.text
+    if isinstance(segment, PictureLabel):
+        return f"Picture {segment.number}:{' ' if segment.spaced else ''}"
+    if isinstance(segment, Image):
+        return f"<img>{segment.path}</img>"
+    if isinstance(segment, Ref):
+        return f"<ref>{segment.text}</ref>"
+    if isinstance(segment, Box):
+        if segment.xyxy_norm1000 is None:
+            return f"<box>{segment.content}</box>"
+        return box_tag(segment.xyxy_norm1000)
+    if segment.points_norm1000 is None:
+        return f"<quad>{segment.content}</quad>"
+    p = segment.points_norm1000
+    return "<quad>" + ",".join(f"({p[i]},{p[i + 1]})" for i in range(0, len(p), 2)) + "</quad>"
+
+
+def box_tag(xyxy_norm1000: Sequence[int]) -> str:
+    """``<box>(x1,y1),(x2,y2)</box>`` for a box already on the 0..999 grid."""
+    x1, y1, x2, y2 = xyxy_norm1000
+    return f"<box>({x1},{y1}),({x2},{y2})</box>"
+
+
+def grounding(ref_text: str, boxes_xyxy_norm1000: Sequence[Sequence[int]]) -> str:
+    """``<ref>TEXT</ref>`` followed by one ``<box>`` per box (at least one)."""
+    if not boxes_xyxy_norm1000:
+        raise ValueError("a grounding needs at least one box")
+    return f"<ref>{ref_text}</ref>" + "".join(box_tag(b) for b in boxes_xyxy_norm1000)
+
+
+def picture(number: int, path: str) -> str:
+    """The README's image prefix: ``Picture N: <img>PATH</img>\\n``."""
+    return f"Picture {number}: <img>{path}</img>\n"
