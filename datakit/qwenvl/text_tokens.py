@@ -1,0 +1,301 @@
+"""Token accounting of one message value, exactly as Qwen-VL's tokenizer counts it.
+
+The tokenizer (``tokenization_qwen.py`` of Qwen-VL-Chat) NFC-normalises the text, encodes it with
+every special token allowed, then replaces each ``<img>...</img>`` run by ``<img>``, the content's
+UTF-8 bytes as ids 0..255, ``<imgpad>`` up to 256 slots, and ``</img>``. Here the special tokens
+are split off with one regular expression and BPE runs on the plain pieces only (tiktoken's
+``encode_ordinary``, several times faster than ``encode`` with specials allowed); BPE never
+crosses a special token in the real tokenizer either, so the counts are identical.
+
+Offsets in problems are character offsets into the NFC-normalised value (for values that are
+already NFC, which is nearly all, that is the value as written).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from datakit.qwenvl.vocab import (
+    BOX_START,
+    ENDOFTEXT,
+    IMG_END,
+    IMG_PAD,
+    IMG_START,
+)
+
+IMG_SLOTS = 256  # byte slots between <img> and </img>
+IMAGE_TOKENS = IMG_SLOTS + 2
+# The model slices a span as [start + 1 : end - 1] and looks for the first <imgpad> in it, so
+# a 255- or 256-byte path passes the tokenizer and then fails in the forward pass.
+MODEL_MAX_IMAGE_BYTES = IMG_SLOTS - 2
+
+# Every special token of the vocabulary: <|endoftext|>, <|im_start|>, <|im_end|>,
+# <|extra_0|>..<|extra_204|> and the nine image/grounding tags. None is a prefix of another,
+# so leftmost matching splits text exactly as tiktoken does.
+SPECIAL_RE = re.compile(
+    r"<\|(?:endoftext|im_start|im_end|extra_(?:[1-9]?[0-9]|1[0-9][0-9]|20[0-4]))\|>"
+    r"|</?(?:ref|box|quad|img)>|<imgpad>"
+)
+# "(588,499),(725,789)" pre-tokenises into its digits plus "(", ",", "),(", ",", ")", each one
+# token (checked against the vocabulary when a counter is built).
+BOX_CONTENT_RE = re.compile(r"\([0-9]+,[0-9]+\),\([0-9]+,[0-9]+\)")
+
+# Kinds of problem (stable names).
+IMAGE_CONTENT_TOO_LONG = "image-content-too-long"
+IMAGE_PATH_TOO_LONG_FOR_MODEL = "image-path-too-long-for-model"
+UNCLOSED_IMAGE = "unclosed-image"
+SPECIAL_TOKEN_IN_IMAGE = "special-token-in-image"
+UNMATCHED_IMAGE_END = "unmatched-image-end"
+CONTROL_TOKEN_IN_TEXT = "control-token-in-text"
+
+_SPLIT = re.compile(f"({SPECIAL_RE.pattern})").split
+_GROUNDING_TAGS = frozenset({"<ref>", "</ref>", "<box>", "</box>", "<quad>", "</quad>"})
+
+ERROR_TOO_LONG = "ValueError: The content in <img>..</img> is too long"
+ERROR_UNCLOSED = "ValueError: Unclosed image token"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenProblem:
+    """Something in a sample that fails training or silently changes it.
+
+    ``kind`` is a stable kebab-case name; ``message_index`` the position of the message in
+    ``conversations`` (None for a bare text or the sample as a whole); ``offset`` a character
+    offset into the NFC-normalised value; ``fatal`` whether training crashes on it.
+    """
+
+    kind: str
+    message: str
+    message_index: int | None = None
+    offset: int | None = None
+    fatal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TextTokens:
+    """One text as the tokenizer sees it: ``tokens`` ids (258 per image), or ``error``."""
+
+    tokens: int
+    images: int
+    problems: tuple[TokenProblem, ...] = ()
+    error: str | None = None
+
+
+# (tokens, images, token offsets of each <img>, problems, first error)
+ScanResult = tuple[int, int, "list[int] | None", "list[TokenProblem] | None", "str | None"]
+
+
+def utf8_length(text: str) -> int:
+    """Byte length as the tokenizer's bytes would have it (lone surrogates become U+FFFD)."""
+    try:
+        return len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        return len(fix_surrogates(text).encode("utf-8"))
+
+
+def fix_surrogates(text: str) -> str:
+    """tiktoken's own repair for strings that UTF-8 cannot encode (paired halves are joined)."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _control_message(token: str) -> str:
+    if token == ENDOFTEXT:
+        return (
+            f"literal {token} becomes the padding token: training treats it as padding "
+            "(attention mask 0)"
+        )
+    return f"literal {token} is read as a control token, not as text"
+
+
+class TextScanner:
+    """Counts one NFC-normalised text. ``count_plain`` is memoised for short pieces, which
+    recur constantly ("Picture 1: ", newlines, short refs)."""
+
+    __slots__ = ("_box_shortcut", "_cache", "_encode_ordinary")
+
+    _CACHE_LIMIT = 200_000
+    _CACHEABLE_CHARS = 24
+
+    def __init__(self, encode_ordinary: Callable[[str], list[int]]) -> None:
+        self._encode_ordinary = encode_ordinary
+        self._cache: dict[str, int] = {}
+        self._box_shortcut = len(encode_ordinary("(588,499),(725,789)")) == 17
+
+    def count_plain(self, piece: str) -> int:
+        cached = self._cache.get(piece)
+        if cached is not None:
+            return cached
+        count = len(self._encode_ordinary(piece))
+        if len(piece) <= self._CACHEABLE_CHARS:
+            if len(self._cache) >= self._CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[piece] = count
+        return count
+
+    def scan(self, text: str) -> ScanResult:
+        """Counts for the common shapes (grounding tags, images with short paths); anything
+        else (control tokens, broken image spans, long paths) goes to ``scan_fully``."""
+        if "<" not in text:
+            return self.count_plain(text), 0, None, None, None
+        parts = _SPLIT(text)  # plain, special, plain, special, ..., plain
+        count_plain = self.count_plain
+        piece = parts[0]
+        tokens = count_plain(piece) if piece else 0
+        images = 0
+        image_starts: list[int] | None = None
+        n_parts = len(parts)
+        i = 1
+        while i < n_parts:
+            token = parts[i]
+            if token == IMG_START:
+                if i + 2 >= n_parts or parts[i + 2] != IMG_END:
+                    return self.scan_fully(text)
+                path = parts[i + 1]
+                # 4 bytes per character at most: only long paths need measuring.
+                if len(path) > MODEL_MAX_IMAGE_BYTES // 4 and utf8_length(path) > (
+                    MODEL_MAX_IMAGE_BYTES
+                ):
+                    return self.scan_fully(text)
+                if image_starts is None:
+                    image_starts = [tokens]
+                else:
+                    image_starts.append(tokens)
+                images += 1
+                tokens += IMAGE_TOKENS
+                piece = parts[i + 3]
+                i += 4
+            elif token in _GROUNDING_TAGS:
+                piece = parts[i + 1]
+                i += 2
+                tokens += 1
+                if token == BOX_START and self._box_shortcut and BOX_CONTENT_RE.fullmatch(piece):
+                    tokens += len(piece) - 2
+                    continue
+            else:
+                return self.scan_fully(text)
+            if piece:
+                tokens += count_plain(piece)
+        return tokens, images, image_starts, None, None
+
+    def scan_fully(self, text: str) -> ScanResult:
+        """Like ``scan``, for any text, with every problem and the tokenizer's first error."""
+        count_plain = self.count_plain
+        tokens = 0
+        images = 0
+        image_starts: list[int] | None = None
+        problems: list[TokenProblem] | None = None
+        error: str | None = None
+        pos = 0
+        open_at = -1  # offset of the open <img>, or -1
+        special_in_span = -1  # offset of the first special token inside the open span
+        after_box = False
+        for match in SPECIAL_RE.finditer(text):
+            start = match.start()
+            token = match.group()
+            if open_at >= 0:
+                if token != IMG_END:
+                    if special_in_span < 0:
+                        special_in_span = start
+                    continue
+                content_start = open_at + 5
+                if special_in_span >= 0:
+                    head = text[content_start:special_in_span]
+                    item = len(self._encode_ordinary(head)) if head else 0
+                    problem = TokenProblem(
+                        SPECIAL_TOKEN_IN_IMAGE,
+                        f"special token {SPECIAL_RE.search(text, special_in_span).group()} "  # type: ignore[union-attr]
+                        "inside <img>...</img>: the tokenizer fails joining the path bytes",
+                        offset=special_in_span,
+                        fatal=True,
+                    )
+                    problems = [*(problems or ()), problem]
+                    if error is None:
+                        error = (
+                            f"TypeError: sequence item {item}: expected a bytes-like object, "
+                            "str found"
+                        )
+                else:
+                    n_bytes = utf8_length(text[content_start:start])
+                    if n_bytes > IMG_SLOTS:
+                        problems = [*(problems or ()), _too_long(n_bytes, open_at)]
+                        if error is None:
+                            error = ERROR_TOO_LONG
+                    elif n_bytes > MODEL_MAX_IMAGE_BYTES:
+                        problems = [*(problems or ()), _too_long_for_model(n_bytes, open_at)]
+                    if image_starts is None:
+                        image_starts = [tokens]
+                    else:
+                        image_starts.append(tokens)
+                    images += 1
+                    tokens += IMAGE_TOKENS
+                open_at = -1
+                pos = match.end()
+                continue
+            if start > pos:
+                piece = text[pos:start]
+                if after_box and self._box_shortcut and BOX_CONTENT_RE.fullmatch(piece):
+                    tokens += len(piece) - 2
+                else:
+                    tokens += count_plain(piece)
+            pos = match.end()
+            after_box = token == BOX_START
+            if token == IMG_START:
+                open_at = start
+                special_in_span = -1
+                continue
+            tokens += 1
+            if token[1] == "|" or token == IMG_PAD:
+                problem = TokenProblem(CONTROL_TOKEN_IN_TEXT, _control_message(token), offset=start)
+                problems = [*(problems or ()), problem]
+            elif token == IMG_END:
+                problem = TokenProblem(
+                    UNMATCHED_IMAGE_END,
+                    "</img> without an open <img>: the model pairs <img> and </img> tokens, "
+                    "and training crashes when the sample also holds an image",
+                    offset=start,
+                )
+                problems = [*(problems or ()), problem]
+        if open_at >= 0:
+            problem = TokenProblem(
+                UNCLOSED_IMAGE,
+                "<img> without a later </img>: the tokenizer raises 'Unclosed image token'",
+                offset=open_at,
+                fatal=True,
+            )
+            problems = [*(problems or ()), problem]
+            if error is None:
+                error = ERROR_UNCLOSED
+        elif pos < len(text):
+            tail = text[pos:]
+            if after_box and self._box_shortcut and BOX_CONTENT_RE.fullmatch(tail):
+                tokens += len(tail) - 2
+            else:
+                tokens += count_plain(tail)
+        return tokens, images, image_starts, problems, error
+
+
+def _too_long(n_bytes: int, offset: int) -> TokenProblem:
+    return TokenProblem(
+        IMAGE_CONTENT_TOO_LONG,
+        f"image path is {n_bytes} UTF-8 bytes; the tokenizer accepts at most {IMG_SLOTS} "
+        f"and the model at most {MODEL_MAX_IMAGE_BYTES}",
+        offset=offset,
+        fatal=True,
+    )
+
+
+def _too_long_for_model(n_bytes: int, offset: int) -> TokenProblem:
+    return TokenProblem(
+        IMAGE_PATH_TOO_LONG_FOR_MODEL,
+        f"image path is {n_bytes} UTF-8 bytes: the tokenizer accepts it but the model finds "
+        f"no <imgpad> and fails (at most {MODEL_MAX_IMAGE_BYTES} bytes work)",
+        offset=offset,
+        fatal=True,
+    )
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)

@@ -1,0 +1,189 @@
+"""Qwen-VL's BPE vocabulary, loaded offline, and the tokenizer constants that go with it.
+
+The ranks come from ``qwen.tiktoken``. By default datakit uses the copy that the DashScope SDK
+wheel ships (``dashscope/resources/qwen.tiktoken``): it arrives with ``pip install`` and its
+hash is known, so nothing is ever downloaded. The SDK itself is never imported (importing it
+pulls in a network client); only its package location is looked up.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import importlib.metadata
+import importlib.util
+import threading
+from pathlib import Path
+from typing import Any
+
+from datakit.errors import VocabularyError
+
+VOCAB_FILENAME = "qwen.tiktoken"
+DASHSCOPE_RESOURCE = ("dashscope", "resources", VOCAB_FILENAME)
+# sha256 of dashscope/resources/qwen.tiktoken; Qwen-VL-Chat's copy has the same ranks with CRLF
+# line endings, which is why user-supplied files are checked by parsing instead.
+DASHSCOPE_SHA256 = "b2b1b8dfb5cc5f024bafc373121c6aba3f66f9a5a0269e243470a1de16a33186"
+N_RANKS = 151_643
+
+# tiktoken pre-tokenisation pattern of tokenization_qwen.py (digits are single tokens).
+PAT_STR = (
+    r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"""
+    r"""|\s*[\r\n]+|\s+(?!\S)|\s+"""
+)
+
+ENDOFTEXT = "<|endoftext|>"
+IM_START = "<|im_start|>"
+IM_END = "<|im_end|>"
+REF_START, REF_END = "<ref>", "</ref>"
+BOX_START, BOX_END = "<box>", "</box>"
+QUAD_START, QUAD_END = "<quad>", "</quad>"
+IMG_START, IMG_END, IMG_PAD = "<img>", "</img>", "<imgpad>"
+
+# Ids are assigned in exactly this order, starting right after the BPE ranks.
+SPECIAL_TOKENS: tuple[str, ...] = (
+    ENDOFTEXT,
+    IM_START,
+    IM_END,
+    *(f"<|extra_{i}|>" for i in range(205)),
+    REF_START,
+    REF_END,
+    BOX_START,
+    BOX_END,
+    QUAD_START,
+    QUAD_END,
+    IMG_START,
+    IMG_END,
+    IMG_PAD,
+)
+SPECIAL_IDS: dict[str, int] = {tok: N_RANKS + i for i, tok in enumerate(SPECIAL_TOKENS)}
+N_VOCAB = N_RANKS + len(SPECIAL_TOKENS)
+
+ENDOFTEXT_ID = SPECIAL_IDS[ENDOFTEXT]
+IM_START_ID = SPECIAL_IDS[IM_START]
+IM_END_ID = SPECIAL_IDS[IM_END]
+IMG_START_ID = SPECIAL_IDS[IMG_START]
+IMG_END_ID = SPECIAL_IDS[IMG_END]
+IMG_PAD_ID = SPECIAL_IDS[IMG_PAD]
+
+_FIX_INSTALL = (
+    "reinstall the SDK that ships the vocabulary (`pip install --force-reinstall dashscope`), "
+    "or pass --tokenizer PATH (a Qwen-VL model directory or a qwen.tiktoken file)"
+)
+
+_cache: dict[Path, Any] = {}
+_cache_lock = threading.Lock()
+
+
+def default_vocabulary_path() -> Path:
+    """Where the installed DashScope SDK keeps ``qwen.tiktoken``, found without importing it."""
+    try:
+        spec = importlib.util.find_spec(DASHSCOPE_RESOURCE[0])
+    except (ImportError, ValueError):
+        spec = None
+    for location in (spec.submodule_search_locations or []) if spec is not None else []:
+        candidate = Path(location).joinpath(*DASHSCOPE_RESOURCE[1:])
+        if candidate.is_file():
+            return candidate
+    try:
+        files = importlib.metadata.files(DASHSCOPE_RESOURCE[0]) or []
+    except importlib.metadata.PackageNotFoundError:
+        files = []
+    wanted = "/".join(DASHSCOPE_RESOURCE)
+    for entry in files:
+        if str(entry).replace("\\", "/") == wanted:
+            located = Path(str(entry.locate()))
+            if located.is_file():
+                return located
+    raise VocabularyError(
+        "the Qwen vocabulary (qwen.tiktoken) was not found: the dashscope package that ships "
+        "it is not installed",
+        fix=_FIX_INSTALL,
+    )
+
+
+def resolve_vocabulary_path(tokenizer: str | Path | None) -> Path:
+    """The ``qwen.tiktoken`` file meant by ``tokenizer``: a file, a model directory, or None."""
+    if tokenizer is None:
+        return default_vocabulary_path()
+    path = Path(tokenizer).expanduser()
+    if path.is_dir():
+        candidate = path / VOCAB_FILENAME
+        if not candidate.is_file():
+            raise VocabularyError(
+                f"{path} is a directory without {VOCAB_FILENAME}",
+                fix="point --tokenizer at a Qwen-VL model directory (it holds qwen.tiktoken) "
+                "or at the .tiktoken file itself",
+            )
+        return candidate
+    if not path.is_file():
+        raise VocabularyError(
+            f"tokenizer path {path} does not exist",
+            fix="point --tokenizer at a Qwen-VL model directory or a qwen.tiktoken file, "
+            "or leave it out to use the copy installed with dashscope",
+        )
+    return path
+
+
+def read_ranks(path: Path, *, expected_sha256: str | None = None) -> dict[bytes, int]:
+    """Parse a ``.tiktoken`` file (``base64-token rank`` per line, LF or CRLF)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise VocabularyError(
+            f"cannot read the Qwen vocabulary {path}: {exc.strerror or exc}", fix=_FIX_INSTALL
+        ) from None
+    if expected_sha256 is not None:
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != expected_sha256:
+            raise VocabularyError(
+                f"the Qwen vocabulary {path} is corrupt or not the expected file "
+                f"(sha256 {digest[:16]}..., expected {expected_sha256[:16]}...)",
+                fix=_FIX_INSTALL,
+            )
+    ranks: dict[bytes, int] = {}
+    for line_number, line in enumerate(data.splitlines(), start=1):
+        if not line:
+            continue
+        fields = line.split()
+        try:
+            token_b64, rank_text = fields
+            ranks[base64.b64decode(token_b64, validate=True)] = int(rank_text)
+        except (ValueError, binascii.Error):
+            raise VocabularyError(
+                f"{path}:{line_number}: not a tiktoken vocabulary line (expected "
+                "'<base64 token> <rank>')",
+                fix="use Qwen-VL's qwen.tiktoken, or leave --tokenizer out to use the copy "
+                "installed with dashscope",
+            ) from None
+    if len(ranks) != N_RANKS or set(ranks.values()) != set(range(N_RANKS)):
+        raise VocabularyError(
+            f"{path} holds {len(ranks):,} ranks, not Qwen's {N_RANKS:,} contiguous ranks: "
+            "it is another model's vocabulary or a damaged copy",
+            fix="use Qwen-VL's qwen.tiktoken, or leave --tokenizer out to use the copy "
+            "installed with dashscope",
+        )
+    return ranks
+
+
+def load_encoding(tokenizer: str | Path | None = None) -> Any:
+    """The ``tiktoken.Encoding`` Qwen-VL tokenizes with: its ranks, pattern and special tokens.
+
+    ``tokenizer`` is a Qwen-VL model directory, a ``.tiktoken`` file, or None for the copy
+    installed with dashscope (checked against its known sha256). Loaded once per path and
+    process. Raises ``VocabularyError`` with a fix when the vocabulary is missing or damaged.
+    """
+    path = resolve_vocabulary_path(tokenizer).resolve()
+    with _cache_lock:
+        cached = _cache.get(path)
+        if cached is not None:
+            return cached
+        import tiktoken
+
+        expected = DASHSCOPE_SHA256 if tokenizer is None else None
+        ranks = read_ranks(path, expected_sha256=expected)
+        encoding = tiktoken.Encoding(
+            "qwen-vl", pat_str=PAT_STR, mergeable_ranks=ranks, special_tokens=SPECIAL_IDS
+        )
+        _cache[path] = encoding
+        return encoding
