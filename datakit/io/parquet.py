@@ -1,0 +1,61 @@
+"""Read Parquet datasets batch by batch: one record per row, as plain Python values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from datakit.io.records import FileProblem, RawRecord
+from datakit.io.source import OpenFailed, open_binary
+
+Item = RawRecord | FileProblem
+BATCH_ROWS = 4096
+_FIX = "rewrite the file with pyarrow or pandas (df.to_parquet), or export it as JSON Lines"
+
+
+def iter_parquet(path: Path, file: str) -> Iterator[Item]:
+    """Rows in order; ``index`` runs across row groups and batches, ``row_group`` locates each.
+
+    Extra columns are kept in the record's dict; a missing ``conversations`` column is fatal
+    (every record would lack it), a missing ``id`` column is left to the record checks.
+    """
+    try:
+        source = open_binary(path, file)
+    except OpenFailed as exc:
+        yield exc.problem
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    index = 0
+    with source:
+        try:
+            parquet = pq.ParquetFile(source)
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            yield FileProblem(file, "bad-parquet", f"is not a readable Parquet file: {exc}", _FIX)
+            return
+        columns = parquet.schema_arrow.names
+        if "conversations" not in columns:
+            shown = ", ".join(columns) or "none"
+            message = f"has no 'conversations' column (its columns: {shown})"
+            fix = "rename the column holding the messages to 'conversations'"
+            yield FileProblem(file, "bad-parquet", message, fix, record_index=0)
+            return
+        for row_group in range(parquet.num_row_groups):
+            try:
+                for batch in parquet.iter_batches(batch_size=BATCH_ROWS, row_groups=[row_group]):
+                    for row in batch.to_pylist():
+                        yield RawRecord(
+                            file, index, None, None, None, value=row, row_group=row_group
+                        )
+                        index += 1
+            except (pa.ArrowException, OSError, ValueError) as exc:
+                yield FileProblem(
+                    file,
+                    "bad-parquet",
+                    f"row group {row_group} cannot be read ({exc}); records from index {index}"
+                    " on were not read",
+                    _FIX,
+                    record_index=index,
+                )
+                return
