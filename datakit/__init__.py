@@ -7,4 +7,15 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from typing import Any
+
+__all__ = ["__version__", "validate"]
+
+
+def __getattr__(name: str) -> Any:
+    # ``datakit.validate`` without loading the validation engine at ``import datakit``.
+    if name == "validate":
+        from datakit.validation.api import validate
+
+        return validate
+    raise AttributeError(f"module 'datakit' has no attribute {name!r}")

@@ -1,0 +1,31 @@
+"""A progress bar on stderr when it is a terminal; nothing otherwise."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def progress_callback(enabled: bool | None) -> Iterator[Callable[[str, int], None] | None]:
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                  TextColumn("{task.completed:,} records"), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def update(file: str, done: int) -> None:
+            if file not in tasks:
+                tasks[file] = bar.add_task(file, total=None)
+            bar.update(tasks[file], completed=done)
+
+        yield update

@@ -1,0 +1,122 @@
+"""``datakit validate``: a thin adapter from options to ``validate_files`` and a reporter."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from datakit.cli.options import split_codes
+from datakit.errors import InputError
+
+
+@click.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "github"]),
+              default="text", show_default=True, help="Report format on stdout.")
+@click.option("--output", "-o", type=click.Path(path_type=Path),
+              help="Write the report to this file (atomically) instead of stdout.")
+@click.option("--config", type=click.Path(path_type=Path),
+              help="A pyproject.toml (or TOML file) with [tool.datakit]; default: the nearest "
+              "pyproject.toml with that table.")
+@click.option("--select", multiple=True, help="Only these rule codes/prefixes (comma lists).")
+@click.option("--ignore", multiple=True, help="Skip these rule codes/prefixes (comma lists).")
+@click.option("--max-len", type=click.IntRange(min=1), help="The trainer's model_max_length.")
+@click.option("--image-root", type=click.Path(path_type=Path),
+              help="Resolve image paths against this folder (default: the working directory, "
+              "as the trainer does).")
+@click.option("--images", type=click.Choice(["none", "exists", "header", "decode"]),
+              help="How deeply image files are checked (default: header).")
+@click.option("--tokenizer", help="A Qwen-VL model directory or a qwen.tiktoken file.")
+@click.option("--holdout", multiple=True, type=click.Path(path_type=Path),
+              help="Images that must not appear in training (file list, COCO/RefCOCO "
+              "instances, Qwen-VL file, or --emit-holdout output).")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), help="Worker processes (0 = all cores).")
+@click.option("--strict", is_flag=True, default=None, help="Warnings fail too (exit 1).")
+@click.option("--cache-dir", type=click.Path(path_type=Path), help="Image-check cache folder.")
+@click.option("--no-cache", is_flag=True, help="Do not use the image-check cache.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar (default: when stderr is a terminal).")
+def validate(
+    files: tuple[Path, ...],
+    output_format: str,
+    output: Path | None,
+    config: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    max_len: int | None,
+    image_root: Path | None,
+    images: str | None,
+    tokenizer: str | None,
+    holdout: tuple[Path, ...],
+    jobs: int | None,
+    strict: bool | None,
+    cache_dir: Path | None,
+    no_cache: bool,
+    progress: bool | None,
+) -> int:
+    """Check Qwen-VL datasets (.json, .jsonl, .parquet, .json.gz) before training.
+
+    \b
+    Exit codes: 0 clean or warnings only, 1 errors (or warnings with --strict),
+    2 usage or configuration error, 3 internal error.
+    """
+    from datakit.cli.progress import progress_callback
+    from datakit.validation.files import dataset_files
+    from datakit.validation.settings import load_settings
+
+    settings = load_settings(config)
+    cwd = str(Path.cwd())
+    settings = settings.with_overrides(
+        select=split_codes(select) or None,
+        ignore=split_codes(ignore) or None,
+        max_len=max_len,
+        image_root=str(image_root.resolve()) if image_root else None,
+        images=images,
+        tokenizer=tokenizer,
+        holdout=tuple(str(p.resolve()) for p in holdout) or None,
+        jobs=jobs,
+        strict=strict,
+        cache_dir=str(cache_dir.resolve()) if cache_dir else None,
+        cache=False if no_cache else None,
+    )
+    if not files:
+        raise InputError("no dataset files given", fix="datakit validate FILE [FILE ...]")
+    paths = dataset_files(files, settings, cwd)
+    if not paths:
+        click.echo("datakit: no dataset files to check (all excluded by include/exclude)",
+                   err=True)
+        return 0
+    from datakit.validation.engine import validate_files
+
+    with progress_callback(progress) as callback:
+        report = validate_files(paths, settings, callback)
+    _emit(report, output_format, output)
+    return report.exit_code()
+
+
+def _emit(report: object, output_format: str, output: Path | None) -> None:
+    from datakit.validation.report import Report
+
+    assert isinstance(report, Report)
+    if output_format == "text" and output is None:
+        from rich.console import Console
+
+        from datakit.report.text import render_text
+        from datakit.validation.registry import RULES
+
+        render_text(report, Console(highlight=False, soft_wrap=True), RULES)
+        return
+    if output_format == "text":
+        raise click.UsageError("--output needs --format json or github")
+    from datakit.report.machine import render_github, render_json
+
+    text = render_json(report) if output_format == "json" else render_github(report)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from datakit.io.atomic import atomic_writer
+
+    with atomic_writer(output) as handle:
+        handle.write(text.encode("utf-8"))

@@ -1,0 +1,1 @@
+"""Reporters: render a validation ``Report`` as text (rich), JSON or GitHub annotations."""

@@ -1,0 +1,79 @@
+"""Human-readable report: findings grouped by file, then a table of counts per rule."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from datakit.findings import Finding
+from datakit.validation.report import Report
+from datakit.validation.rule import Rule
+
+_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def render_text(report: Report, console: Console, rules: dict[str, Rule]) -> None:
+    current: str | None = None
+    for finding in report.findings:
+        if finding.location.file != current:
+            current = finding.location.file
+            console.print(f"\n[bold underline]{escape(current)}[/]")
+        console.print(_line(finding), soft_wrap=True, highlight=False)
+    if report.findings:
+        console.print()
+        console.print(_table(report, rules))
+    console.print(_summary(report), highlight=False)
+
+
+def _line(f: Finding) -> str:
+    loc = f.location
+    where = escape(loc.file)
+    if loc.line is not None:
+        where += f":{loc.line}"
+        if loc.column is not None:
+            where += f":{loc.column}"
+    parts = []
+    if loc.record_index is not None:
+        parts.append(f"record {loc.record_index}")
+    if loc.record_id is not None:
+        parts.append(f"id {escape(repr(loc.record_id))}")
+    if loc.json_path:
+        path = loc.json_path + (f" @{loc.char_offset}" if loc.char_offset is not None else "")
+        parts.append(escape(path))
+    context = f" [dim]({', '.join(parts)})[/]" if parts else ""
+    style = _STYLE[f.severity.value]
+    return (
+        f"  {where}: [{style}]{f.code}[/] [{style}]{f.severity.value}[/] "
+        f"[bold]{f.name}[/]: {escape(f.message)}{context}"
+    )
+
+
+def _table(report: Report, rules: dict[str, Rule]) -> Table:
+    table = Table(title="Findings by rule", title_justify="left", show_lines=False)
+    table.add_column("code")
+    table.add_column("rule")
+    table.add_column("severity")
+    table.add_column("count", justify="right")
+    table.add_column("how to fix", overflow="fold")
+    for code, name, severity, count in report.counts_by_rule():
+        fix = rules[code].fix if code in rules else ""
+        table.add_row(code, name, f"[{_STYLE[severity]}]{severity}[/]", str(count), escape(fix))
+    return table
+
+
+def _summary(report: Report) -> str:
+    counts = report.counts()
+    files = len(report.files)
+    head = (
+        f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info "
+        f"in {report.records} record(s) of {files} file(s)"
+    )
+    tokens = report.token_percentiles()
+    if tokens:
+        head += (
+            f"; tokens p50 {tokens['p50']}, p99 {tokens['p99']}, max {tokens['max']} "
+            f"(max_len {report.settings.max_len})"
+        )
+    style = "bold red" if counts["error"] else ("yellow" if counts["warning"] else "green")
+    return f"[{style}]{head}[/] [dim]in {report.elapsed_s:.2f} s[/]"

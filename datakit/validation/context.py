@@ -1,0 +1,74 @@
+"""What the record rules share during one run: settings, the image checker, the tokenizer."""
+
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from datakit.findings import Severity
+from datakit.validation.settings import Settings
+
+if TYPE_CHECKING:
+    from datakit.validation.images import ImageChecker
+    from datakit.validation.view import Collector
+
+
+class RunContext:
+    """Built once per process (the main one or a worker) from picklable settings."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        severities: dict[str, Severity],
+        holdout: frozenset[str] = frozenset(),
+    ) -> None:
+        self.settings = settings
+        self.severities = severities
+        self.holdout = holdout
+        self.image_refs = 0
+        self._counter: Any = None
+        self._counter_loaded = False
+        self.images: ImageChecker | None = None
+        if settings.images != "none" and _any_enabled(severities, "I003", "I004", "I005",
+                                                     "I006", "I007", "I008", "I009", "I010"):
+            self.images = _image_checker(settings)
+
+    def token_counter(self) -> Any:
+        """The exact Qwen-VL counter, loaded on first use (None when no K rule is selected)."""
+        if not self._counter_loaded:
+            self._counter_loaded = True
+            if _any_enabled(self.severities, "K001", "K002", "K003", "K004"):
+                from datakit.qwenvl.tokens import QwenTokenCounter
+
+                self._counter = QwenTokenCounter.load(self.settings.tokenizer)
+        return self._counter
+
+    def check_holdout(self, path: str, emit: Collector, json_path: str, offset: int) -> None:
+        from datakit.validation.rules.dataset import HOLDOUT_LEAK
+
+        name = posixpath.basename(path.replace("\\", "/"))
+        if name in self.holdout:
+            emit(HOLDOUT_LEAK, f"{path}: {name} is in the holdout set", json_path, offset)
+
+    def close(self) -> None:
+        if self.images is not None:
+            self.images.flush()
+
+
+def _any_enabled(severities: dict[str, Severity], *codes: str) -> bool:
+    return any(code in severities for code in codes)
+
+
+def _image_checker(settings: Settings) -> ImageChecker:
+    from datakit.validation.image_cache import ImageCache, default_cache_dir
+    from datakit.validation.images import ImageChecker
+
+    base = Path(settings.base_dir)
+    explicit = settings.image_root is not None
+    root = base / settings.image_root if settings.image_root is not None else Path.cwd()
+    cache = None
+    if settings.cache and settings.images in ("header", "decode"):
+        folder = Path(settings.cache_dir) if settings.cache_dir else default_cache_dir()
+        cache = ImageCache(folder)
+    return ImageChecker(root, settings.images, cache, explicit_root=explicit)

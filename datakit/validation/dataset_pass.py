@@ -1,0 +1,111 @@
+"""Phase two: what only the whole dataset shows (duplicates, box conventions)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from datakit.findings import Finding, Location, Severity
+from datakit.validation.rule import Rule
+from datakit.validation.rules.boxes import CONVENTION, OUT_OF_GRID, SWAPPED
+from datakit.validation.rules.dataset import DUPLICATE_ID, DUPLICATE_SAMPLE
+from datakit.validation.settings import Settings
+from datakit.validation.worker import BatchResult
+
+_EXAMPLES = 5
+
+
+class DatasetPass:
+    def __init__(self, severities: dict[str, Severity], settings: Settings) -> None:
+        self.severities = severities
+        self.settings = settings
+        self.want_ids = DUPLICATE_ID.code in severities
+        self.want_samples = DUPLICATE_SAMPLE.code in severities
+        self.first_id: dict[str, tuple[str, int, int | None]] = {}
+        self.first_sample: dict[bytes, tuple[str, int, str | None]] = {}
+        self.box_stats = [0, 0, 0, 0]
+        self._findings: list[Finding] = []
+
+    def add(self, file: str, result: BatchResult) -> None:
+        for i in range(4):
+            self.box_stats[i] += result.box_stats[i]
+        if self.want_ids:
+            for record_id, index, line in result.ids:
+                first = self.first_id.setdefault(record_id, (file, index, line))
+                if first[:2] != (file, index):
+                    where = f"{first[0]} record {first[1]}" + (
+                        f" (line {first[2]})" if first[2] else ""
+                    )
+                    self._emit(DUPLICATE_ID, f"id {record_id!r} is also used by {where}",
+                               file, index, line, record_id)
+        if self.want_samples:
+            for fingerprint, index, line, sample_id in result.samples:
+                first_s = self.first_sample.setdefault(fingerprint, (file, index, sample_id))
+                if first_s[:2] != (file, index):
+                    same = f"record {first_s[1]}" + (
+                        f" (id {first_s[2]!r})" if first_s[2] is not None else ""
+                    )
+                    where_s = same if first_s[0] == file else f"{first_s[0]} {same}"
+                    self._emit(DUPLICATE_SAMPLE, f"same conversations as {where_s}",
+                               file, index, line, sample_id)
+
+    def _emit(self, rule: Rule, message: str, file: str, index: int, line: int | None,
+              record_id: str | None) -> None:
+        self._findings.append(
+            Finding(rule.code, rule.name, self.severities[rule.code], message,
+                    Location(file=file, line=line, record_index=index, record_id=record_id,
+                             json_path=f"$[{index}]"),
+                    fix=rule.fix)
+        )
+
+    def findings(self) -> list[Finding]:
+        return self._findings
+
+    def fold_conventions(self, findings: list[Finding]) -> list[Finding]:
+        """Replace per-box findings by one dataset finding when the whole dataset looks like
+        another box convention (pixels, xywh, 0..1 fractions)."""
+        if CONVENTION.code not in self.severities:
+            return findings
+        boxes, off_grid, swapped, unit = self.box_stats
+        if boxes < self.settings.box_convention_min_boxes:
+            return findings
+        share = self.settings.box_convention_share
+        verdicts: list[tuple[str, str | None, str]] = []
+        if off_grid / boxes >= share:
+            verdicts.append(("pixels", OUT_OF_GRID.code,
+                             f"{off_grid} of {boxes} boxes have coordinates >= 1000: they look "
+                             "like pixel coordinates, not the 0..999 grid"))
+        if swapped / boxes >= share:
+            verdicts.append(("xywh", SWAPPED.code,
+                             f"{swapped} of {boxes} boxes have x2 < x1 or y2 < y1: they look "
+                             "like [x, y, w, h] written as corners"))
+        if unit / boxes >= share:
+            verdicts.append(("fractions", None,
+                             f"{unit} of {boxes} boxes have every coordinate in 0..1: they "
+                             "look like 0..1 fractions truncated to integers"))
+        if not verdicts:
+            return findings
+        out = list(findings)
+        for convention, folded_code, text in verdicts:
+            examples = [f for f in out if f.code == folded_code
+                        and f.data.get("convention") == convention]
+            if folded_code is not None:
+                out = [f for f in out if not (f.code == folded_code
+                                               and f.data.get("convention") == convention)]
+            where = "; ".join(_where(f) for f in examples[:_EXAMPLES])
+            message = text + (f". Examples: {where}" if where else "")
+            first = examples[0].location if examples else Location(file=self._first_file(out))
+            out.append(replace(
+                Finding(CONVENTION.code, CONVENTION.name, self.severities[CONVENTION.code],
+                        message, first, fix=CONVENTION.fix),
+                data={"convention": convention, "folded": len(examples)},
+            ))
+        return out
+
+    def _first_file(self, findings: list[Finding]) -> str:
+        return findings[0].location.file if findings else ""
+
+
+def _where(f: Finding) -> str:
+    loc = f.location
+    line = f":{loc.line}" if loc.line else ""
+    return f"{loc.file}{line} {loc.json_path or ''} {f.message.split(':')[0]}".strip()

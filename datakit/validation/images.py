@@ -1,0 +1,129 @@
+"""Check image files the way the trainer will open them, once per distinct file.
+
+Paths resolve against the image root (the training process's working directory by default).
+Modes: ``exists`` (stat only), ``header`` (Pillow reads the header: format and size) and
+``decode`` (Pillow decodes every pixel). Results are cached in memory per run and, keyed by
+(path, size, mtime), across runs in ``ImageCache`` so unchanged images are not read again.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from datakit.validation.image_cache import ImageCache
+
+
+@dataclass(frozen=True, slots=True)
+class ImageStatus:
+    """``kind``: ``ok``, ``missing``, ``not-a-file``, ``unreadable``, ``undecodable``,
+    ``outside-root``, ``url`` (never fetched)."""
+
+    kind: str
+    detail: str = ""
+    width: int | None = None
+    height: int | None = None
+
+
+def is_url(path: str) -> bool:
+    return path.startswith(("http://", "https://"))
+
+
+class ImageChecker:
+    def __init__(
+        self, root: Path, mode: str, cache: ImageCache | None = None, explicit_root: bool = False
+    ) -> None:
+        self.root = root
+        self.explicit_root = explicit_root
+        self.root_resolved = root.resolve()
+        self.mode = mode
+        self.cache = cache
+        self._seen: dict[str, ImageStatus] = {}
+
+    def check(self, path: str) -> ImageStatus:
+        status = self._seen.get(path)
+        if status is None:
+            status = self._seen[path] = self._check(path)
+        return status
+
+    def _check(self, path: str) -> ImageStatus:
+        if is_url(path):
+            return ImageStatus("url")
+        if "\x00" in path:
+            return ImageStatus("missing", "the path contains a NUL character")
+        absolute = os.path.isabs(path)
+        full = Path(path) if absolute else self.root / path
+        try:
+            resolved = full.resolve(strict=False)
+        except (OSError, RuntimeError) as exc:  # symlink loops
+            return ImageStatus("unreadable", _reason(exc))
+        # Absolute paths are the user's choice unless a root was set; a relative path that
+        # climbs out of the root (by '..' or a symlink) is never opened.
+        confined = self.explicit_root or not absolute
+        if confined and not resolved.is_relative_to(self.root_resolved):
+            return ImageStatus("outside-root", str(resolved))
+        try:
+            st = os.stat(full)
+        except FileNotFoundError:
+            return ImageStatus("missing", str(full))
+        except OSError as exc:
+            return ImageStatus("unreadable", _reason(exc))
+        if not stat.S_ISREG(st.st_mode):
+            return ImageStatus("not-a-file", _file_kind(st.st_mode))
+        if self.mode == "exists":
+            return ImageStatus("ok")
+        if self.cache is not None:
+            hit = self.cache.get(str(resolved), st.st_size, st.st_mtime_ns, self.mode)
+            if hit is not None:
+                return ImageStatus(*hit)
+        status = self._open(full)
+        if self.cache is not None and status.kind in ("ok", "undecodable"):
+            self.cache.put(
+                str(resolved), st.st_size, st.st_mtime_ns, self.mode,
+                (status.kind, status.detail, status.width, status.height),
+            )
+        return status
+
+    def _open(self, full: Path) -> ImageStatus:
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                with Image.open(full) as image:
+                    width, height = image.size
+                    if self.mode == "decode":
+                        image.load()
+        except PermissionError as exc:
+            return ImageStatus("unreadable", _reason(exc))
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            return ImageStatus("undecodable", f"decompression bomb: {exc}")
+        except UnidentifiedImageError:
+            return ImageStatus("undecodable", "not an image Pillow can identify")
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            return ImageStatus("undecodable", _reason(exc))
+        return ImageStatus("ok", "", width, height)
+
+    def flush(self) -> None:
+        if self.cache is not None:
+            self.cache.flush()
+
+
+def _reason(exc: BaseException) -> str:
+    text = getattr(exc, "strerror", None) or str(exc)
+    return text if text else type(exc).__name__
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"

@@ -1,0 +1,88 @@
+"""Every rule, in one explicit list: easy to find, easy to add.
+
+Record rule families run in this order on each record; the order is part of the output
+contract (findings of one record come out in family order, then by position).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fnmatch import fnmatch
+
+from datakit.errors import ConfigError
+from datakit.findings import Severity
+from datakit.validation.context import RunContext
+from datakit.validation.rule import Rule
+from datakit.validation.rules import (
+    boxes,
+    conversation,
+    dataset,
+    file,
+    images,
+    pictures,
+    record,
+    tags,
+    tokens,
+)
+from datakit.validation.view import Collector, RecordView
+
+RecordCheck = Callable[[RecordView, Collector, RunContext], None]
+
+FAMILIES = (file, record, conversation, tags, pictures, boxes, images, tokens, dataset)
+RECORD_CHECKS: tuple[RecordCheck, ...] = (
+    record.check, conversation.check, tags.check, pictures.check, boxes.check, images.check,
+    tokens.check,
+)
+RULES: dict[str, Rule] = {rule.code: rule for family in FAMILIES for rule in family.RULES}
+BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES.values()}
+
+
+def lookup(code_or_name: str) -> Rule | None:
+    return RULES.get(code_or_name.upper()) or BY_NAME.get(code_or_name.lower())
+
+
+def _matches(code: str, patterns: tuple[str, ...]) -> bool:
+    rule = RULES[code]
+    return any(
+        code.startswith(p.upper()) or p.lower() == rule.name or p.upper() == "ALL"
+        for p in patterns
+    )
+
+
+def check_patterns(patterns: tuple[str, ...], where: str) -> None:
+    for pattern in patterns:
+        if pattern.upper() != "ALL" and not any(_matches(c, (pattern,)) for c in RULES):
+            raise ConfigError(
+                f"{where}: {pattern!r} matches no rule", fix="see `datakit rules` for the codes"
+            )
+
+
+def severities(
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    overrides: tuple[tuple[str, str], ...],
+) -> dict[str, Severity]:
+    """code -> severity for every enabled rule."""
+    check_patterns(select, "select")
+    check_patterns(ignore, "ignore")
+    out: dict[str, Severity] = {}
+    for code, rule in RULES.items():
+        if select and not _matches(code, select):
+            continue
+        if ignore and _matches(code, ignore):
+            continue
+        out[code] = rule.severity
+    for pattern, level in overrides:
+        check_patterns((pattern,), "severity")
+        for code in out:
+            if _matches(code, (pattern,)):
+                out[code] = Severity(level)
+    return out
+
+
+def ignored_for_file(path: str, per_file: tuple[tuple[str, tuple[str, ...]], ...]) -> set[str]:
+    codes: set[str] = set()
+    for glob, patterns in per_file:
+        if fnmatch(path, glob) or fnmatch(path.rsplit("/", 1)[-1], glob):
+            codes.update(c for c in RULES if _matches(c, patterns))
+    return codes

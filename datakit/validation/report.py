@@ -1,0 +1,88 @@
+"""The result of a validation run; every reporter renders this one object."""
+
+from __future__ import annotations
+
+from array import array
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from datakit import __version__
+from datakit.findings import Finding, Severity
+from datakit.validation.settings import Settings
+
+REPORT_FORMAT_VERSION = 1
+
+
+@dataclass
+class FileSummary:
+    path: str
+    order: int
+    records: int = 0
+
+
+@dataclass
+class Report:
+    findings: list[Finding]
+    files: list[FileSummary]
+    severities: dict[str, Severity]
+    settings: Settings
+    elapsed_s: float
+    token_lengths: array[int] = field(default_factory=lambda: array("I"))
+    image_refs: int = 0
+
+    @property
+    def records(self) -> int:
+        return sum(f.records for f in self.files)
+
+    def counts(self) -> dict[str, int]:
+        by = Counter(f.severity.value for f in self.findings)
+        return {level.value: by.get(level.value, 0) for level in Severity}
+
+    def counts_by_rule(self) -> list[tuple[str, str, str, int]]:
+        """(code, name, severity, count), most severe first, then by code."""
+        counter: Counter[tuple[str, str, str]] = Counter(
+            (f.code, f.name, f.severity.value) for f in self.findings
+        )
+        rank = {s.value: s.rank for s in Severity}
+        return sorted(
+            ((code, name, sev, n) for (code, name, sev), n in counter.items()),
+            key=lambda row: (-rank[row[2]], row[0]),
+        )
+
+    def exit_code(self, strict: bool | None = None) -> int:
+        strict = self.settings.strict if strict is None else strict
+        counts = self.counts()
+        if counts["error"] or (strict and counts["warning"]):
+            return 1
+        return 0
+
+    def token_percentiles(self) -> dict[str, int]:
+        lengths = sorted(self.token_lengths)
+        if not lengths:
+            return {}
+        def pick(q: float) -> int:
+            return lengths[min(len(lengths) - 1, int(q * (len(lengths) - 1) + 0.5))]
+        return {"min": lengths[0], "p50": pick(0.5), "p90": pick(0.9), "p99": pick(0.99),
+                "max": lengths[-1]}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "datakit_version": __version__,
+            "format_version": REPORT_FORMAT_VERSION,
+            "summary": {
+                "files": len(self.files),
+                "records": self.records,
+                "image_references": self.image_refs,
+                "findings": self.counts(),
+                "by_rule": [
+                    {"code": c, "name": n, "severity": s, "count": k}
+                    for c, n, s, k in self.counts_by_rule()
+                ],
+                "max_len": self.settings.max_len,
+                "tokens": self.token_percentiles(),
+                "exit_code": self.exit_code(),
+            },
+            "files": [{"path": f.path, "records": f.records} for f in self.files],
+            "findings": [f.as_dict() for f in self.findings],
+        }

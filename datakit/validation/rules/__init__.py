@@ -1,0 +1,1 @@
+"""Rule families, one module each. ``datakit.validation.registry`` lists them all explicitly."""

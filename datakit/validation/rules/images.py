@@ -1,0 +1,163 @@
+"""I: image paths and files, checked once per distinct file."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from datakit.findings import Severity
+from datakit.validation.context import RunContext
+from datakit.validation.rule import Option, Rule
+from datakit.validation.view import Collector, RecordView
+
+MAX_PATH_BYTES = 254
+
+
+def _with(path: str) -> str:
+    return (
+        '[{"id": "a", "conversations": [{"from": "user", "value": "Picture 1: <img>' + path
+        + '</img>\\nWhat is it?"}, {"from": "assistant", "value": "a dog"}]}]'
+    )
+
+
+_OK = _with("img/ok.jpg")
+
+PATH_TOO_LONG = Rule(
+    "I001", "image-path-too-long", Severity.ERROR, "record",
+    "The image path is longer than 254 UTF-8 bytes.",
+    "The tokenizer stores the path as one token per byte in 256 slots: over 256 bytes it "
+    "raises 'The content in <img>..</img> is too long'; at 255 or 256 bytes it passes the "
+    "tokenizer and the model then fails looking for the image pad ('151859 is not in list').",
+    "Shorten the path (a shorter image root, or symlink the image folder to a short name).",
+    bad=_with("img/" + "a" * 251 + ".jpg"), good=_OK,
+)
+PATH_NOT_NORMALIZED = Rule(
+    "I002", "image-path-not-normalized", Severity.WARNING, "record",
+    "The image path has surrounding white space or is not in Unicode NFC form.",
+    "The tokenizer NFC-normalises text before it reads the path: an NFD path (as macOS writes "
+    "accented names) then names a different file; white space is part of the path.",
+    "Strip the white space and write the path in NFC (unicodedata.normalize('NFC', path)).",
+    bad=_with(" img/ok.jpg"), good=_OK,
+)
+MISSING = Rule(
+    "I003", "image-missing", Severity.ERROR, "record",
+    "The image file does not exist (relative to the image root).",
+    "Images are opened inside the model's forward pass: a missing file crashes training at "
+    "the step that first draws the sample, possibly hours in.",
+    "Fix the path, set --image-root to where the trainer runs, or copy the image there.",
+    bad=_with("img/nope.jpg"), good=_OK,
+)
+NOT_A_FILE = Rule(
+    "I004", "image-not-a-file", Severity.ERROR, "record",
+    "The image path names a directory, a pipe, a device or a socket.",
+    "The trainer's open() fails, or blocks forever on a pipe.",
+    "Point the path at the image file itself.",
+    bad=_with("img"), good=_OK,
+)
+UNREADABLE = Rule(
+    "I005", "image-unreadable", Severity.ERROR, "record",
+    "The image file exists but cannot be read (permissions, I/O error, symlink loop).",
+    "The trainer crashes when it opens it.",
+    "Fix the file's permissions or restore it.",
+    bad=_OK, good=_OK,  # needs an unreadable file; covered by the image tests
+)
+UNDECODABLE = Rule(
+    "I006", "image-undecodable", Severity.ERROR, "record",
+    "Pillow cannot read the image (header mode) or decode it (decode mode), or it is a "
+    "decompression bomb.",
+    "The model converts every image to RGB on every step: a corrupt or truncated file crashes "
+    "training; a decompression bomb exhausts memory.",
+    "Re-download or re-encode the image.",
+    bad=_with("img/broken.jpg"), good=_OK,
+)
+TOO_SMALL = Rule(
+    "I007", "image-too-small", Severity.WARNING, "record",
+    "The image's shorter side is below `min-image-side` pixels (28 by default).",
+    "Qwen-VL resizes every image to 448x448: a tiny image becomes a blur of upscaled pixels "
+    "and boxes on it are meaningless. Usually a thumbnail or an icon by mistake.",
+    "Use the full-resolution image.",
+    bad=_with("img/tiny.png"), good=_OK,
+    options=(Option("min-image-side", int, 28, "smallest acceptable shorter side, in pixels"),),
+)
+EXTREME_ASPECT = Rule(
+    "I008", "image-extreme-aspect", Severity.WARNING, "record",
+    "The image's aspect ratio exceeds `max-aspect-ratio` (20 by default).",
+    "Qwen-VL squashes every image to 448x448 without keeping the aspect ratio: a 1000x20 "
+    "strip becomes 448 columns of smeared pixels; text and small objects vanish.",
+    "Crop or tile the image before training.",
+    bad=_with("img/wide.png"), good=_OK,
+    options=(Option("max-aspect-ratio", float, 20.0, "largest acceptable long/short ratio"),),
+)
+OUTSIDE_ROOT = Rule(
+    "I009", "image-outside-root", Severity.ERROR, "record",
+    "A relative image path climbs out of the image root ('..' or a symlink), or an absolute "
+    "path lies outside an explicitly set root.",
+    "The trainer resolves paths from its working directory: a path that escapes the dataset "
+    "works on one machine and not on the next, and can read files it should not.",
+    "Keep images under the image root and use paths relative to it.",
+    bad=_with("../outside.jpg"), good=_OK,
+)
+URL = Rule(
+    "I010", "image-url", Severity.WARNING, "record",
+    "The image is an http(s) URL; datakit never fetches it.",
+    "The trainer downloads URLs on every step with no timeout: one slow or dead server stalls "
+    "or crashes training, and the data changes under you.",
+    "Download the images once and reference local copies.",
+    bad=_with("https://example.com/dog.jpg"), good=_OK,
+)
+
+RULES = (
+    PATH_TOO_LONG, PATH_NOT_NORMALIZED, MISSING, NOT_A_FILE, UNREADABLE, UNDECODABLE,
+    TOO_SMALL, EXTREME_ASPECT, OUTSIDE_ROOT, URL,
+)
+
+_BY_KIND = {
+    "missing": MISSING, "not-a-file": NOT_A_FILE, "unreadable": UNREADABLE,
+    "undecodable": UNDECODABLE, "outside-root": OUTSIDE_ROOT, "url": URL,
+}
+
+_MESSAGES = {
+    "missing": "{path} does not exist (looked for {detail})",
+    "not-a-file": "{path} is {detail}",
+    "unreadable": "{path} cannot be read: {detail}",
+    "undecodable": "{path} cannot be decoded: {detail}",
+    "outside-root": "{path} resolves to {detail}, outside the image root",
+    "url": "{path} is a URL; it was not fetched or checked",
+}
+
+
+def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
+    settings = ctx.settings
+    for message in view.messages:
+        if "<img>" not in message.value:
+            continue
+        path_in_json = view.path(message.index)
+        for image in message.parsed.images():
+            path, offset = image.path, image.path_start
+            ctx.image_refs += 1
+            size = len(path.encode("utf-8", "surrogatepass"))
+            if size > MAX_PATH_BYTES:
+                emit(PATH_TOO_LONG, f"image path is {size} bytes; the limit is {MAX_PATH_BYTES}",
+                     path_in_json, offset)
+                continue
+            if path != path.strip() or unicodedata.normalize("NFC", path) != path:
+                what = "surrounding white space" if path != path.strip() else "not NFC"
+                emit(PATH_NOT_NORMALIZED, f"image path {path!r} has {what}", path_in_json, offset)
+            if ctx.holdout:
+                ctx.check_holdout(path, emit, path_in_json, offset)
+            if ctx.images is None:
+                continue
+            status = ctx.images.check(path)
+            rule = _BY_KIND.get(status.kind)
+            if rule is not None:
+                text = _MESSAGES[status.kind].format(path=path, detail=status.detail)
+                emit(rule, text, path_in_json, offset)
+                continue
+            if status.width is None or status.height is None:
+                continue
+            short, long = sorted((status.width, status.height))
+            if short < settings.min_image_side:
+                emit(TOO_SMALL, f"{path} is {status.width}x{status.height} pixels",
+                     path_in_json, offset)
+            elif long / max(short, 1) > settings.max_aspect_ratio:
+                emit(EXTREME_ASPECT, f"{path} is {status.width}x{status.height} pixels "
+                     f"(ratio {long / short:.0f}:1)", path_in_json, offset)

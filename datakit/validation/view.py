@@ -1,0 +1,118 @@
+"""One record as the record rules see it: parsed once, shared by every rule."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from datakit.findings import Finding, Location, Severity
+from datakit.qwenvl.grammar import ParsedValue, parse_value
+from datakit.validation.rule import Rule
+
+
+@dataclass(slots=True)
+class Message:
+    """A message that has a string ``value`` (others are reported by the record rules)."""
+
+    index: int
+    role: Any
+    value: str
+    _parsed: ParsedValue | None = None
+
+    @property
+    def parsed(self) -> ParsedValue:
+        if self._parsed is None:
+            self._parsed = parse_value(self.value)
+        return self._parsed
+
+
+@dataclass(slots=True)
+class RecordView:
+    """A record plus what the rules need to locate findings in it."""
+
+    file: str
+    index: int
+    line: int | None
+    record: Any
+    record_id: str | None
+    messages: list[Message]
+    # Every message's role, ``None`` where the message is not an object with ``from``.
+    roles: list[Any]
+    shape_ok: bool
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def path(self, message: int | None = None, key: str = "value") -> str:
+        base = f"$[{self.index}]"
+        if message is None:
+            return base
+        message_path = f"{base}.conversations[{message}]"
+        return f"{message_path}.{key}" if key else message_path
+
+
+Emit = Callable[[Rule, str, str, "int | None", "dict[str, Any] | None"], None]
+
+
+class Collector:
+    """Turns (rule, message, path, offset) into findings with the record's location."""
+
+    def __init__(self, view: RecordView, severities: dict[str, Severity]) -> None:
+        self.view = view
+        self.severities = severities
+        self.findings: list[Finding] = []
+
+    def __call__(
+        self,
+        rule: Rule,
+        message: str,
+        json_path: str,
+        char_offset: int | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        view = self.view
+        severity = self.severities.get(rule.code)
+        if severity is None:  # rule not selected
+            return
+        self.findings.append(
+            Finding(
+                code=rule.code,
+                name=rule.name,
+                severity=severity,
+                message=message,
+                location=Location(
+                    file=view.file,
+                    line=view.line,
+                    record_index=view.index,
+                    record_id=view.record_id,
+                    json_path=json_path,
+                    char_offset=char_offset,
+                ),
+                fix=rule.fix,
+                data=data or {},
+            )
+        )
+
+
+def make_view(file: str, index: int, line: int | None, record: Any) -> RecordView:
+    """Build the view without judging anything: rules judge."""
+    record_id: str | None = None
+    messages: list[Message] = []
+    roles: list[Any] = []
+    shape_ok = False
+    if isinstance(record, dict):
+        raw_id = record.get("id")
+        if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool):
+            record_id = str(raw_id)
+        conversations = record.get("conversations")
+        if isinstance(conversations, list):
+            shape_ok = True
+            for i, message in enumerate(conversations):
+                if isinstance(message, dict):
+                    role = message.get("from")
+                    roles.append(role)
+                    value = message.get("value")
+                    if isinstance(value, str):
+                        messages.append(Message(i, role, value))
+                else:
+                    roles.append(None)
+    return RecordView(file, index, line, record, record_id, messages, roles, shape_ok)

@@ -1,0 +1,140 @@
+"""The record pass: parse a batch of raw records and run every record rule on each.
+
+Runs in worker processes for large inputs (or in-process with one job); everything it takes
+and returns is picklable. Besides findings it returns what the dataset rules need: ids,
+sample fingerprints and box statistics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from array import array
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from datakit.findings import Finding, Location, Severity
+from datakit.io.records import ParsedRecord, RawRecord
+from datakit.validation.context import RunContext
+from datakit.validation.rule import Rule
+from datakit.validation.rules import file as file_rules
+from datakit.validation.settings import Settings
+from datakit.validation.view import Collector, make_view
+
+
+@dataclass(frozen=True)
+class Job:
+    """Settings for a run, shipped with every batch (workers build their context once)."""
+
+    settings: Settings
+    severities: tuple[tuple[str, Severity], ...]
+    holdout: frozenset[str]
+
+
+@dataclass
+class BatchResult:
+    findings: list[Finding] = field(default_factory=list)
+    # (id, record index, line) per record that has an id
+    ids: list[tuple[str, int, int | None]] = field(default_factory=list)
+    # (fingerprint, record index, line, id) per record whose conversations parsed
+    samples: list[tuple[bytes, int, int | None, str | None]] = field(default_factory=list)
+    # boxes, >= 1000, swapped, all coordinates <= 1
+    box_stats: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
+    records: int = 0
+    image_refs: int = 0
+    # exact token length of every record that was accounted (for the summary's percentiles)
+    token_lengths: array[int] = field(default_factory=lambda: array("I"))
+
+
+_CONTEXT: tuple[Job, RunContext] | None = None
+
+
+def _context(job: Job) -> RunContext:
+    global _CONTEXT
+    if _CONTEXT is None or _CONTEXT[0] != job:
+        if _CONTEXT is not None:
+            _CONTEXT[1].close()
+        _CONTEXT = (job, RunContext(job.settings, dict(job.severities), job.holdout))
+    return _CONTEXT[1]
+
+
+def close_context() -> None:
+    global _CONTEXT
+    if _CONTEXT is not None:
+        _CONTEXT[1].close()
+        _CONTEXT = None
+
+
+def check_batch(task: tuple[Job, list[RawRecord]]) -> BatchResult:
+    from datakit.io.parse import parse_records
+    from datakit.validation.registry import RECORD_CHECKS
+
+    job, batch = task
+    ctx = _context(job)
+    severities = ctx.severities
+    result = BatchResult()
+    refs_before = ctx.image_refs
+    for parsed in parse_records(batch):
+        result.records += 1
+        raw = parsed.record
+        if parsed.error is not None:
+            result.findings.append(_parse_error(parsed, severities))
+            continue
+        view = make_view(raw.file, raw.index, raw.line, parsed.value)
+        emit = Collector(view, severities)
+        for note in parsed.notes:
+            rule = file_rules.BY_KIND.get(note.kind)
+            if rule is not None:
+                emit(rule, note.message, _join(view.path(), note.json_path))
+        for check in RECORD_CHECKS:
+            check(view, emit, ctx)
+        result.findings.extend(emit.findings)
+        if view.record_id is not None:
+            result.ids.append((view.record_id, raw.index, raw.line))
+        if view.shape_ok:
+            conversations = view.record["conversations"]
+            result.samples.append((_fingerprint(conversations), raw.index, raw.line,
+                                   view.record_id))
+        stats = view.extras.get("boxes")
+        if stats is not None:
+            for i in range(4):
+                result.box_stats[i] += stats[i]
+        sample = view.extras.get("tokens")
+        if sample is not None:
+            result.token_lengths.append(sample.tokens)
+    result.image_refs = ctx.image_refs - refs_before
+    return result
+
+
+def _fingerprint(conversations: Any) -> bytes:
+    try:
+        blob = orjson.dumps(conversations, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        blob = repr(conversations).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(blob, digest_size=12).digest()
+
+
+def _join(base: str, relative: str | None) -> str:
+    if not relative or relative == "$":
+        return base
+    return base + relative[1:]
+
+
+def _parse_error(parsed: ParsedRecord, severities: dict[str, Severity]) -> Finding:
+    raw = parsed.record
+    rule: Rule = file_rules.INVALID_JSON
+    return Finding(
+        code=rule.code,
+        name=rule.name,
+        severity=severities.get(rule.code, rule.severity),
+        message=parsed.error or "invalid JSON",
+        location=Location(
+            file=raw.file,
+            line=parsed.error_line if parsed.error_line is not None else raw.line,
+            column=parsed.error_column if parsed.error_column is not None else raw.column,
+            record_index=raw.index,
+            json_path=f"$[{raw.index}]",
+        ),
+        fix=rule.fix,
+    )
