@@ -8,6 +8,7 @@ from what phase one collected, then findings are put in a stable order.
 
 from __future__ import annotations
 
+import os
 import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -25,6 +26,7 @@ from datakit.validation.settings import Settings
 from datakit.validation.worker import BatchResult, Job, check_batch, close_context
 
 BATCH_RECORDS = 512
+PARALLEL_MIN_BYTES = 8 << 20
 
 Progress = Callable[[str, int], None]  # (file, records done so far in it)
 
@@ -50,7 +52,7 @@ def validate_files(
         summaries.append(summary)
         problems: list[FileProblem] = []
         tasks = _tasks(job, _records(display, problems), summary)
-        for result in ordered_map(check_batch, tasks, jobs):
+        for result in ordered_map(check_batch, tasks, _jobs_for(display, jobs)):
             _absorb(result, summary, findings, dataset, display)
             token_lengths.extend(result.token_lengths)
             image_refs += result.image_refs
@@ -77,6 +79,16 @@ def validate_files(
         token_lengths=token_lengths,
         image_refs=image_refs,
     )
+
+
+def _jobs_for(path: str, jobs: int) -> int:
+    # Starting worker processes (each loads the tokenizer) costs more than it saves on small
+    # files; pre-commit runs on small files all the time.
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return 1
+    return jobs if size >= PARALLEL_MIN_BYTES else 1
 
 
 def _records(display: str, problems: list[FileProblem]) -> Iterator[RawRecord]:
