@@ -1,0 +1,224 @@
+"""COCO instances and captions to Qwen-VL (v1) conversations.
+
+``convert_coco`` is a pure function of the parsed files and the options: it checks and indexes
+every input record first (raising ``ConfigError``/``InputError`` only for problems that make
+the whole run pointless), then returns an iterator of records and the ``Tally`` that the
+iterator completes as it runs. Image sizes come from the annotation; a ``read_size`` callback
+(see ``image_files.size_reader``) lets the caller supply the files' own sizes.
+
+Tasks (any combination, always emitted in this order for each image):
+
+- ``grounding``: per image and category, "where is the {category}?" answered with
+  ``<ref>NAME</ref>`` and every box of that category, ordered top to bottom, left to right
+  (source ``y``, then ``x``, then annotation id), at most ``max_boxes`` of them;
+- ``detection``: one sample per image listing every category with its boxes;
+- ``caption``: one sample per caption, or (``caption_mode="turns"``) all captions of an image
+  as the turns of one conversation.
+
+Record ids: ``coco-[SPLIT-]IMAGEID-grounding-N`` (N counts the image's categories from 1, in
+category-file order), ``...-detection``, ``...-caption-N`` (captions by annotation id) or
+``...-caption``. Images go in image-id order. Boxes use ``datakit.qwenvl.boxes`` (grid rule
+``floor`` by default, ``round`` on request).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from datakit.convert.coco_index import (
+    CocoIndex,
+    index_boxes,
+    index_captions,
+    index_categories,
+    index_images,
+    top_level_list,
+)
+from datakit.convert.coco_prompts import BUILTIN, SLOTS
+from datakit.convert.coco_records import Record, iter_records
+from datakit.convert.image_files import SizeReader
+from datakit.convert.prompts import PromptSet
+from datakit.convert.tally import Tally
+from datakit.errors import ConfigError
+from datakit.qwenvl.boxes import Rounding
+
+TASKS = ("grounding", "detection", "caption")
+BOX_TASKS = frozenset({"grounding", "detection"})
+
+# Skip reasons that point at faulty input (the CLI exits 1 when any occurs); every other
+# reason is a choice of the options (crowd, filters, --limit) or a fact of the data.
+PROBLEM_REASONS = frozenset(
+    {
+        "malformed",
+        "duplicate-id",
+        "missing-image",
+        "unknown-category",
+        "name-has-tag",
+        "caption-has-tag",
+        "size-missing",
+        "file-missing",
+        "unreadable",
+        "unsafe-path",
+        "path-too-long",
+        "path-has-tag",
+    }
+)
+
+
+@dataclass(frozen=True)
+class CocoInput:
+    """One parsed COCO file (``data`` as ``json.load`` returns it) and the name messages use."""
+
+    data: Any
+    name: str
+
+
+@dataclass(frozen=True)
+class CocoOptions:
+    tasks: tuple[str, ...] = ("grounding",)
+    languages: tuple[str, ...] = ("en",)
+    # replaces the built-in templates slot by slot
+    prompts: PromptSet | None = None
+    seed: int = 0
+    rounding: Rounding = "floor"
+    max_boxes: int | None = None
+    include_crowd: bool = False
+    # source category name -> name written in <ref>
+    renames: Mapping[str, str] = field(default_factory=dict)
+    # keep only these source category names (None: all)
+    categories: frozenset[str] | None = None
+    # prepended to file_name: the path the trainer opens from its working directory
+    path_prefix: str = ""
+    split: str | None = None
+    limit: int | None = None
+    caption_mode: Literal["each", "turns"] = "each"
+    # when the file's size differs from the annotation's: trust which, or skip the image
+    size_mismatch: Literal["file", "annotation", "skip"] = "file"
+
+    def __post_init__(self) -> None:
+        unknown = [t for t in self.tasks if t not in TASKS]
+        if unknown or not self.tasks:
+            raise ConfigError(
+                f"unknown task {unknown[0]!r}" if unknown else "no task selected",
+                fix=f"choose from {', '.join(TASKS)}",
+            )
+        if self.max_boxes is not None and self.max_boxes < 1:
+            raise ConfigError(f"max_boxes must be at least 1, got {self.max_boxes}")
+        if self.limit is not None and self.limit < 0:
+            raise ConfigError(f"limit must not be negative, got {self.limit}")
+        if self.rounding not in ("floor", "round"):
+            raise ConfigError(f"unknown rounding {self.rounding!r}", fix="use floor or round")
+        if self.split is not None and not _is_id_part(self.split):
+            raise ConfigError(
+                f"split {self.split!r} cannot be part of a record id",
+                fix="use letters, digits, '.', '_' or '-' (e.g. train2017)",
+            )
+
+
+def _is_id_part(text: str) -> bool:
+    return bool(text) and all(c.isascii() and (c.isalnum() or c in "._-") for c in text)
+
+
+def convert_coco(
+    instances: CocoInput | None,
+    captions: CocoInput | None = None,
+    options: CocoOptions | None = None,
+    *,
+    read_size: SizeReader | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[Iterator[Record], Tally]:
+    """Records for the selected tasks, and the tally (complete once the records are consumed).
+
+    ``progress(done, total)`` is called every few thousand images.
+    """
+    options = options or CocoOptions()
+    tasks = set(options.tasks)
+    if tasks & BOX_TASKS and instances is None:
+        raise ConfigError(
+            "the grounding and detection tasks need a COCO instances file",
+            fix="pass an instances file, or choose --task caption",
+        )
+    if "caption" in tasks and captions is None:
+        raise ConfigError(
+            "the caption task needs a COCO captions file",
+            fix="pass a captions file, or choose --task grounding/detection",
+        )
+    prompts = BUILTIN if options.prompts is None else BUILTIN.merged(options.prompts)
+    prompts.check(SLOTS, options.languages, used=_slots_for(tasks, options.caption_mode))
+
+    tally = Tally()
+    index = CocoIndex()
+    if instances is not None:
+        _index_instances(instances, options, index, tally)
+    if captions is not None:
+        index_images(
+            top_level_list(captions.data, captions.name, "images"),
+            captions.name,
+            index,
+            tally,
+            merge=instances is not None,
+        )
+        annotations = top_level_list(captions.data, captions.name, "annotations")
+        if "caption" in tasks:
+            index_captions(annotations, captions.name, index, tally)
+        else:
+            tally.see("caption", len(annotations))
+            tally.skip("caption", "task-not-selected", n=len(annotations))
+    picker = prompts.picker(options.seed, options.languages)
+    records = iter_records(index, options, picker, tally, read_size, progress)
+    return records, tally
+
+
+def _slots_for(tasks: set[str], caption_mode: str) -> list[str]:
+    wanted = [t for t in TASKS if t in tasks]
+    if "caption" in tasks and caption_mode == "turns":
+        wanted.append("caption.followup")
+    return wanted
+
+
+def _index_instances(
+    source: CocoInput, options: CocoOptions, index: CocoIndex, tally: Tally
+) -> None:
+    images = top_level_list(source.data, source.name, "images")
+    categories = top_level_list(source.data, source.name, "categories")
+    annotations = top_level_list(source.data, source.name, "annotations")
+    index_images(images, source.name, index, tally)
+    keep = options.categories
+    category_names = index_categories(
+        categories,
+        source.name,
+        options.renames,
+        (lambda name: True) if keep is None else keep.__contains__,
+        tally,
+        index,
+    )
+    _check_category_options(options, index.source_names, source.name)
+    if set(options.tasks) & BOX_TASKS:
+        index_boxes(annotations, source.name, category_names, index, tally)
+    else:
+        tally.see("annotation", len(annotations))
+        tally.skip("annotation", "task-not-selected", n=len(annotations))
+
+
+def _check_category_options(options: CocoOptions, names: list[str], source: str) -> None:
+    # A typo in --rename/--categories would otherwise silently convert nothing (or everything).
+    known = set(names)
+    listed = ", ".join(names[:12]) + (f", ... ({len(names)} in all)" if len(names) > 12 else "")
+    for flag, wanted in (("--rename", options.renames), ("--categories", options.categories)):
+        for name in sorted(wanted or ()):
+            if name not in known:
+                raise ConfigError(
+                    f"{flag}: {source} has no category named {name!r}",
+                    fix=f"use a name from its categories: {listed or 'none'}",
+                )
+
+
+def has_problems(tally: Tally) -> bool:
+    """Whether any item was skipped for a reason that points at faulty input."""
+    return any(
+        reason in PROBLEM_REASONS
+        for reasons in tally.skipped.values()
+        for reason, count in reasons.items()
+        if count
+    )

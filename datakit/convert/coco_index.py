@@ -1,0 +1,383 @@
+"""Check parsed COCO files record by record and index them by image id.
+
+Nothing here raises on a bad record: a malformed image, category, annotation or caption is
+skipped and tallied with a message naming the file, the record and the field. Only a file whose
+top level cannot be COCO (not an object, ``annotations`` not a list, ...) stops the conversion,
+with an ``InputError``.
+
+Annotations are kept as plain tuples in per-image lists: at COCO scale (860k annotations) a
+dataclass per annotation would cost more than the rest of the conversion.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from datakit.convert.prompts import SPECIAL_TEXT_RE
+from datakit.convert.tally import Tally
+from datakit.errors import InputError
+
+ImageId = int | str
+AnnotationId = int | str
+# (annotation id, output category name, x, y, w, h, iscrowd) in source pixels
+BoxRow = tuple[AnnotationId, str, float, float, float, float, bool]
+# (annotation id, caption text)
+CaptionRow = tuple[AnnotationId, str]
+
+_ID_TYPES = (int, str)
+_NUMBER_TYPES = (int, float)
+
+
+@dataclass(frozen=True, slots=True)
+class CocoImage:
+    image_id: ImageId
+    file_name: str
+    # None when the record's size is missing or unusable; size_problem says why
+    width_px: float | None
+    height_px: float | None
+    size_problem: str | None
+    where: str  # "instances.json: images[3] (id 139)", for messages
+
+
+@dataclass
+class CocoIndex:
+    images: dict[ImageId, CocoImage] = field(default_factory=dict)
+    # image ids whose record was skipped (their annotations are skipped as "image-skipped")
+    skipped_image_ids: set[ImageId] = field(default_factory=set)
+    boxes_by_image: dict[ImageId, list[BoxRow]] = field(default_factory=dict)
+    captions_by_image: dict[ImageId, list[CaptionRow]] = field(default_factory=dict)
+    # output category name -> position of its first category (orders refs within an image)
+    name_order: dict[str, int] = field(default_factory=dict)
+    source_names: list[str] = field(default_factory=list)  # category names, in file order
+
+
+def id_sort_key(value: ImageId) -> tuple[int, int, str]:
+    """Integers numerically, then strings: ids of mixed types still sort deterministically."""
+    return (0, value, "") if isinstance(value, int) else (1, 0, value)
+
+
+def _is_id(value: Any) -> bool:
+    return type(value) in _ID_TYPES and value != ""
+
+
+def _is_number(value: Any) -> bool:
+    return type(value) in _NUMBER_TYPES and math.isfinite(value)
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _record_label(name: str, section: str, index: int, record: Any) -> str:
+    if isinstance(record, dict) and _is_id(record.get("id")):
+        return f"{name}: {section}[{index}] (id {record['id']})"
+    return f"{name}: {section}[{index}]"
+
+
+def top_level_list(data: Any, name: str, section: str, *, required: bool = True) -> list[Any]:
+    """``data[section]`` as a list, or an ``InputError`` that says what the file holds."""
+    if not isinstance(data, dict):
+        raise InputError(
+            f"{name}: the top level is {_json_type(data)}, not a COCO object",
+            fix="pass a COCO annotation file: an object with images, annotations, categories",
+        )
+    value = data.get(section)
+    if value is None and not required:
+        return []
+    if not isinstance(value, list):
+        found = "missing" if section not in data else f"{_json_type(value)}, not a list"
+        raise InputError(
+            f"{name}: '{section}' is {found}",
+            fix=f"a COCO file needs '{section}': [...] at the top level",
+        )
+    return value
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    return "a number"
+
+
+def index_images(
+    records: list[Any], name: str, index: CocoIndex, tally: Tally, *, merge: bool = False
+) -> None:
+    """Add the images of one file. With ``merge`` (a second file of the same split), an id
+    already indexed is the same image, not a duplicate."""
+    seen_here: set[Any] = set()
+    for i, record in enumerate(records):
+        where = _record_label(name, "images", i, record)
+        problem = _image_problem(record)
+        image_id: Any = record.get("id") if isinstance(record, dict) else None
+        hashable = _is_id(image_id)
+        if hashable and image_id in seen_here:
+            tally.see("image")
+            tally.skip("image", "duplicate-id", f"{where}: the image id is used more than once")
+            continue
+        if hashable:
+            seen_here.add(image_id)
+        if merge and hashable and (
+            image_id in index.images or image_id in index.skipped_image_ids
+        ):
+            _merge_image(index, record, where, tally)
+            continue
+        tally.see("image")
+        if problem is not None:
+            tally.skip("image", "malformed", f"{where}: {problem}")
+            if hashable:
+                index.skipped_image_ids.add(image_id)
+            continue
+        width, height, size_problem = _image_size(record)
+        index.images[image_id] = CocoImage(
+            image_id, record["file_name"], width, height, size_problem, where
+        )
+
+
+def _image_problem(record: Any) -> str | None:
+    if not isinstance(record, dict):
+        return f"is {_json_type(record)}, not an object"
+    if "id" not in record:
+        return "'id' is missing"
+    if not _is_id(record["id"]):
+        return f"'id' must be an integer or a non-empty string, got {_show(record['id'])}"
+    file_name = record.get("file_name")
+    if not isinstance(file_name, str) or not file_name:
+        if "file_name" not in record:
+            return "'file_name' is missing"
+        return f"'file_name' must be a non-empty string, got {_show(file_name)}"
+    return None
+
+
+def _image_size(record: dict[str, Any]) -> tuple[float | None, float | None, str | None]:
+    width, height = record.get("width"), record.get("height")
+    for key, value in (("width", width), ("height", height)):
+        if value is None:
+            return None, None, f"'{key}' is missing"
+        if not _is_number(value) or value <= 0:
+            return None, None, f"'{key}' must be a positive number, got {_show(value)}"
+    return width, height, None
+
+
+def _merge_image(index: CocoIndex, record: Any, where: str, tally: Tally) -> None:
+    # The same image listed by the instances and the captions file of one split.
+    known = index.images.get(record["id"])
+    if known is not None and record.get("file_name") != known.file_name:
+        tally.note(
+            "image-record-conflict",
+            f"{where}: file_name {_show(record.get('file_name'))} differs from "
+            f"{known.where} ({known.file_name!r}); the first is used",
+        )
+
+
+def index_categories(
+    records: list[Any],
+    name: str,
+    renames: Mapping[str, str],
+    keep: Callable[[str], bool],
+    tally: Tally,
+    index: CocoIndex,
+) -> dict[Any, str | tuple[str]]:
+    """Category id -> output name, or ``(reason,)`` for a category that cannot be used."""
+    categories: dict[Any, str | tuple[str]] = {}
+    for i, record in enumerate(records):
+        tally.see("category")
+        where = _record_label(name, "categories", i, record)
+        problem = _category_problem(record)
+        if problem is not None:
+            tally.skip("category", "malformed", f"{where}: {problem}")
+            continue
+        category_id, source_name = record["id"], record["name"]
+        if category_id in categories:
+            tally.skip("category", "duplicate-id", f"{where}: the category id is used again")
+            continue
+        index.source_names.append(source_name)
+        out_name = renames.get(source_name, source_name)
+        special = SPECIAL_TEXT_RE.search(out_name)
+        if special is not None:
+            tally.skip(
+                "category",
+                "name-has-tag",
+                f"{where}: name {out_name!r} contains {special.group(0)}, a control token",
+            )
+            categories[category_id] = ("category-skipped",)
+        elif not keep(source_name):
+            tally.skip("category", "filtered-out", f"{where}: {source_name!r}")
+            categories[category_id] = ("category-filtered",)
+        else:
+            tally.use("category")
+            categories[category_id] = out_name
+            index.name_order.setdefault(out_name, len(index.name_order))
+    return categories
+
+
+def _category_problem(record: Any) -> str | None:
+    if not isinstance(record, dict):
+        return f"is {_json_type(record)}, not an object"
+    if not _is_id(record.get("id")):
+        if "id" not in record:
+            return "'id' is missing"
+        return f"'id' must be an integer or a non-empty string, got {_show(record['id'])}"
+    category_name = record.get("name")
+    if not isinstance(category_name, str) or not category_name.strip():
+        if "name" not in record:
+            return "'name' is missing"
+        return f"'name' must be a non-empty string, got {_show(category_name)}"
+    return None
+
+
+def index_boxes(
+    records: list[Any],
+    name: str,
+    categories: Mapping[Any, str | tuple[str]],
+    index: CocoIndex,
+    tally: Tally,
+) -> None:
+    """Check every instance annotation and file the usable ones under their image."""
+    images, skipped_images = index.images, index.skipped_image_ids
+    by_image = index.boxes_by_image
+    seen_ids: set[Any] = set()
+    is_finite = math.isfinite
+    numbers = _NUMBER_TYPES
+    kind = "annotation"
+    # "used" is settled per image later, where filed boxes can still be skipped (crowd, ...)
+    tally.see(kind, len(records))
+    for i, record in enumerate(records):
+        try:
+            ann_id = record["id"]
+            image_id = record["image_id"]
+            category_id = record["category_id"]
+            x, y, w, h = record["bbox"]
+            crowd = record.get("iscrowd", 0)
+            ok = (
+                type(x) in numbers
+                and type(y) in numbers
+                and type(w) in numbers
+                and type(h) in numbers
+                and is_finite(x)
+                and is_finite(y)
+                and is_finite(w)
+                and is_finite(h)
+                and type(ann_id) in _ID_TYPES
+                and type(image_id) in _ID_TYPES
+                and type(category_id) in _ID_TYPES
+                and (crowd == 0 or crowd == 1)
+                and type(crowd) in (int, bool)
+            )
+        except (KeyError, TypeError, ValueError, AttributeError):
+            ok = False
+        if not ok:
+            where = _record_label(name, "annotations", i, record)
+            tally.skip(kind, "malformed", f"{where}: {_box_problem(record)}")
+            continue
+        if ann_id in seen_ids:
+            where = _record_label(name, "annotations", i, record)
+            tally.skip(kind, "duplicate-id", f"{where}: the annotation id is used more than once")
+            continue
+        seen_ids.add(ann_id)
+        reason = _image_reason(image_id, images, skipped_images)
+        if reason is None:
+            category = categories.get(category_id)
+            if category is None:
+                reason = "unknown-category"
+            elif type(category) is tuple:
+                reason = category[0]
+            else:
+                by_image.setdefault(image_id, []).append(
+                    (ann_id, category, x, y, w, h, bool(crowd))  # type: ignore[arg-type]
+                )
+                continue
+        where = _record_label(name, "annotations", i, record)
+        tally.skip(kind, reason, f"{where}: {_dangling(reason, image_id, category_id)}")
+
+
+def _image_reason(image_id: Any, images: Mapping[Any, Any], skipped: set[Any]) -> str | None:
+    if image_id in images:
+        return None
+    return "image-skipped" if image_id in skipped else "missing-image"
+
+
+def _dangling(reason: str, image_id: Any, category_id: Any) -> str:
+    if reason == "missing-image":
+        return f"image_id {_show(image_id)} is not among the images"
+    if reason == "image-skipped":
+        return f"image {_show(image_id)} was skipped"
+    if reason == "unknown-category":
+        return f"category_id {_show(category_id)} is not among the categories"
+    return f"category {_show(category_id)}: {reason}"
+
+
+def _box_problem(record: Any) -> str:
+    if not isinstance(record, dict):
+        return f"is {_json_type(record)}, not an object"
+    for key in ("id", "image_id", "category_id"):
+        if key not in record:
+            return f"'{key}' is missing"
+        if not _is_id(record[key]):
+            return f"'{key}' must be an integer or a non-empty string, got {_show(record[key])}"
+    if "bbox" not in record:
+        return "'bbox' is missing"
+    xywh = record["bbox"]
+    if not isinstance(xywh, list) or len(xywh) != 4:
+        return f"'bbox' must be [x, y, width, height], got {_show(xywh)}"
+    for axis, value in zip("xywh", xywh, strict=True):
+        if not _is_number(value):
+            return f"'bbox' {axis} must be a finite number, got {_show(value)}"
+    crowd = record.get("iscrowd", 0)
+    return f"'iscrowd' must be 0 or 1, got {_show(crowd)}"
+
+
+def index_captions(records: list[Any], name: str, index: CocoIndex, tally: Tally) -> None:
+    """Check every caption annotation and file the usable ones under their image."""
+    seen_ids: set[Any] = set()
+    kind = "caption"
+    for i, record in enumerate(records):
+        tally.see(kind)
+        where = _record_label(name, "annotations", i, record)
+        problem = _caption_problem(record)
+        if problem is not None:
+            tally.skip(kind, "malformed", f"{where}: {problem}")
+            continue
+        ann_id, image_id, text = record["id"], record["image_id"], record["caption"].strip()
+        if ann_id in seen_ids:
+            tally.skip(kind, "duplicate-id", f"{where}: the annotation id is used more than once")
+            continue
+        seen_ids.add(ann_id)
+        reason = _image_reason(image_id, index.images, index.skipped_image_ids)
+        if reason is not None:
+            tally.skip(kind, reason, f"{where}: {_dangling(reason, image_id, None)}")
+            continue
+        if not text:
+            tally.skip(kind, "empty-caption", where)
+            continue
+        special = SPECIAL_TEXT_RE.search(text)
+        if special is not None:
+            tally.skip(kind, "caption-has-tag", f"{where}: contains {special.group(0)}")
+            continue
+        index.captions_by_image.setdefault(image_id, []).append((ann_id, text))
+
+
+def _caption_problem(record: Any) -> str | None:
+    if not isinstance(record, dict):
+        return f"is {_json_type(record)}, not an object"
+    for key in ("id", "image_id"):
+        if key not in record:
+            return f"'{key}' is missing"
+        if not _is_id(record[key]):
+            return f"'{key}' must be an integer or a non-empty string, got {_show(record[key])}"
+    if "caption" not in record:
+        return "'caption' is missing"
+    if not isinstance(record["caption"], str):
+        return f"'caption' must be a string, got {_show(record['caption'])}"
+    return None
