@@ -39,11 +39,12 @@ ANSWER_CUT = Rule(
 )
 OVER_LIMIT = Rule(
     "K003", "token-over-limit", Severity.WARNING, "record",
-    "The sample is longer than max_len; the cut keeps every image and the last answer whole.",
+    "The sample is longer than max_len, but the cut keeps every image and the last answer "
+    "whole (it falls in a trailing user turn or the final newline).",
     "Only the final newline and padding are lost, but the sample sits at the limit: any edit "
     "that adds tokens tips it into a cut answer.",
     "Shorten the sample or raise max-len.",
-    bad=_long(10, images=7).replace("Describe.", "Describe." + " x" * 150), good=_OK,
+    bad=_long(10)[:-3] + ', {"from": "user", "value": "' + "more " * 2100 + '"}]}]', good=_OK,
     options=(Option("max-len", int, 2048, "the trainer's model_max_length"),),
 )
 TOKENIZER_FAILURE = Rule(
