@@ -1,0 +1,213 @@
+"""The refer toolkit's raw layout: ``refs(<splitBy>).p`` plus a COCO-shaped ``instances.json``.
+
+Each ref names its annotation (``ann_id``) and image (``image_id``). The box is the
+annotation's ``bbox`` (``[x, y, w, h]`` pixels); the image's file name and size come from
+``instances.json`` through ``image_id``. The ref's own ``file_name`` carries an extra ``_<n>``
+suffix (``COCO_train2014_000000581857_16.jpg``) and is never used.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeGuard
+
+from datakit.convert.refcoco import REF, SENTENCE, RefItem, RefSentence
+from datakit.convert.refer_pickle import load_refs_pickle
+from datakit.convert.tally import Tally
+from datakit.errors import InputError
+
+TextField = str  # "sent" (refer's cleaned, lower-case text) or "raw" (as typed by annotators)
+
+
+@dataclass(frozen=True, slots=True)
+class _Image:
+    file_name: str
+    width_px: float | None
+    height_px: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Annotation:
+    image_id: int
+    xywh_px: tuple[float, float, float, float] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Instances:
+    images: Mapping[int, _Image]
+    annotations: Mapping[int, _Annotation]
+
+
+def read_instances(path: Path, tally: Tally, display_name: str | None = None) -> Instances:
+    """Index ``images`` and ``annotations`` of a COCO-shaped file by id.
+
+    Entries without a usable id are counted in ``tally.notes`` and left out; a ref that needs
+    one is then skipped as pointing to an unknown id.
+    """
+    import orjson
+
+    from datakit.io.source import OpenFailed, open_binary
+
+    name = display_name or str(path)
+    try:
+        with open_binary(path, name) as handle:
+            data = orjson.loads(handle.read())
+    except OpenFailed as exc:
+        raise InputError(
+            f"{name}: {exc.problem.message}",
+            fix=f"{exc.problem.fix}; the raw layout needs the instances.json next to the refs "
+            "file (or pass --instances)",
+        ) from None
+    except orjson.JSONDecodeError as exc:
+        raise InputError(
+            f"{name}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})",
+            fix="use the instances.json of the refer release for this dataset",
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("images"), list):
+        raise InputError(
+            f"{name}: not a COCO instances file (no 'images' list at the top level)",
+            fix="use the instances.json of the refer release for this dataset",
+        )
+    if not isinstance(data.get("annotations"), list):
+        raise InputError(
+            f"{name}: not a COCO instances file (no 'annotations' list at the top level)",
+            fix="use the instances.json of the refer release for this dataset",
+        )
+    images: dict[int, _Image] = {}
+    for index, image in enumerate(data["images"]):
+        image_id = image.get("id") if isinstance(image, dict) else None
+        file_name = image.get("file_name") if isinstance(image, dict) else None
+        if not _is_id(image_id) or not isinstance(file_name, str) or not file_name:
+            tally.note("instances-image-unusable", f"{name} $.images[{index}]")
+            continue
+        images[image_id] = _Image(file_name, _size(image.get("width")), _size(image.get("height")))
+    annotations: dict[int, _Annotation] = {}
+    for index, ann in enumerate(data["annotations"]):
+        ann_id = ann.get("id") if isinstance(ann, dict) else None
+        image_id = ann.get("image_id") if isinstance(ann, dict) else None
+        if not _is_id(ann_id) or not _is_id(image_id):
+            tally.note("instances-annotation-unusable", f"{name} $.annotations[{index}]")
+            continue
+        annotations[ann_id] = _Annotation(image_id, box_of(ann.get("bbox")))
+    return Instances(images, annotations)
+
+
+def read_refer(
+    refs_path: Path,
+    instances: Instances,
+    tally: Tally,
+    *,
+    text_field: TextField = "sent",
+    display_name: str | None = None,
+) -> list[RefItem]:
+    """Items of every ref that resolves, sorted by ``ref_id``; the rest are counted as skipped.
+
+    Every ref and every sentence is counted as seen in ``tally``.
+    """
+    name = display_name or str(refs_path)
+    loaded = load_refs_pickle(refs_path, name)
+    if loaded.latin1_strings:
+        tally.note("pickle-strings-read-as-latin1", n=loaded.latin1_strings)
+    refs = loaded.value
+    if not isinstance(refs, list):
+        raise InputError(
+            f"{name}: not a refs file (the pickle holds a {type(refs).__name__}, not a list)",
+            fix="use the refs(<splitBy>).p file of the refer release",
+        )
+    items: dict[int, RefItem] = {}
+    for index, ref in enumerate(refs):
+        tally.see(REF)
+        sentences = ref.get("sentences") if isinstance(ref, dict) else None
+        n_sentences = len(sentences) if isinstance(sentences, list) else 0
+        tally.see(SENTENCE, n_sentences)
+        where = f"{name} ref #{index}"
+        if isinstance(ref, dict) and _is_id(ref.get("ref_id")):
+            where = f"{name} ref_id {ref['ref_id']}"
+        item_or_reason = _item(ref, where, instances, text_field, tally)
+        if isinstance(item_or_reason, tuple):
+            reason, detail = item_or_reason
+            tally.skip(REF, reason, f"{where}: {detail}" if detail else where)
+            if n_sentences:
+                tally.skip(SENTENCE, reason, n=n_sentences)
+            continue
+        ref_id = ref["ref_id"]
+        if ref_id in items:
+            tally.skip(REF, "duplicate-id", where)
+            if item_or_reason.sentences:
+                tally.skip(SENTENCE, "duplicate-id", n=len(item_or_reason.sentences))
+            continue
+        items[ref_id] = item_or_reason
+    return [items[ref_id] for ref_id in sorted(items)]
+
+
+def _item(
+    ref: Any, where: str, instances: Instances, text_field: TextField, tally: Tally
+) -> RefItem | tuple[str, str]:
+    if not isinstance(ref, dict):
+        return "malformed", f"a {type(ref).__name__}, not a dict"
+    for key in ("ref_id", "ann_id", "image_id"):
+        if not _is_id(ref.get(key)):
+            return "malformed", f"{key} is {ref.get(key)!r}, not an integer id"
+    split = ref.get("split")
+    if not isinstance(split, str) or not split:
+        return "malformed", f"split is {split!r}"
+    sentences = ref.get("sentences")
+    if not isinstance(sentences, list):
+        return "malformed", f"sentences is {type(sentences).__name__}, not a list"
+    annotation = instances.annotations.get(ref["ann_id"])
+    if annotation is None:
+        return "unknown-ann-id", f"ann_id {ref['ann_id']} is not in instances.json"
+    if annotation.image_id != ref["image_id"]:
+        return (
+            "annotation-on-another-image",
+            f"ann_id {ref['ann_id']} is on image {annotation.image_id}, "
+            f"the ref says {ref['image_id']}",
+        )
+    if annotation.xywh_px is None:
+        return "annotation-without-box", f"ann_id {ref['ann_id']}"
+    image = instances.images.get(ref["image_id"])
+    if image is None:
+        return "unknown-image-id", f"image_id {ref['image_id']} is not in instances.json"
+    parsed: list[RefSentence] = []
+    for position, sentence in enumerate(sentences):
+        text = sentence.get(text_field) if isinstance(sentence, dict) else None
+        if not isinstance(text, str):
+            tally.skip(SENTENCE, "malformed", f"{where} sentence #{position}")
+            continue
+        sent_id = sentence.get("sent_id")
+        parsed.append(RefSentence(text, sent_id if _is_id(sent_id) else None))
+    return RefItem(
+        key=f"r{ref['ref_id']}",
+        where=where,
+        split=split,
+        image_file=image.file_name,
+        box_px=annotation.xywh_px,
+        box_format="xywh",
+        width_px=image.width_px,
+        height_px=image.height_px,
+        sentences=tuple(parsed),
+    )
+
+
+def box_of(value: Any) -> tuple[float, float, float, float] | None:
+    """Four finite numbers, or ``None``."""
+    if not isinstance(value, list | tuple) or len(value) != 4:
+        return None
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+        return None
+    if not all(math.isfinite(v) for v in value):
+        return None
+    return (float(value[0]), float(value[1]), float(value[2]), float(value[3]))
+
+
+def _size(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value) if math.isfinite(value) else None
+    return None
+
+
+def _is_id(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
