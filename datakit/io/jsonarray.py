@@ -127,7 +127,9 @@ class JsonArraySplitter:
         return FileProblem(
             self.file,
             exc.kind,
-            f"{exc.message}; records from index {self._index} on were not read",
+            exc.message
+            if exc.offset == 0
+            else f"{exc.message}; records from index {self._index} on were not read",
             exc.fix,
             offset=exc.offset,
             record_index=self._index,

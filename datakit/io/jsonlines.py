@@ -94,7 +94,9 @@ class JsonLinesSplitter:
         return FileProblem(
             self.file,
             exc.kind,
-            f"{exc.message}; records from line {self._line} on were not read",
+            exc.message
+            if exc.offset == 0
+            else f"{exc.message}; records from line {self._line} on were not read",
             exc.fix,
             line=self._line,
             offset=exc.offset,

@@ -209,8 +209,9 @@ class LineTracker:
 class Utf8Checker:
     """Finds the first byte that is not valid UTF-8, chunk by chunk (sequences may straddle).
 
-    Positions are relative to the chunk just fed; ``-1`` means "the incomplete sequence that
-    ended the previous chunk" (whose lead byte is the last character before this chunk).
+    Positions are relative to the chunk just fed; a negative one (at most 3 back) points into
+    the incomplete sequence that ended the previous chunk, whose lead byte is then the last
+    character before this chunk.
     At most one error is reported per file.
     """
 
@@ -228,8 +229,7 @@ class Utf8Checker:
                 self._decoder.decode(view[piece_start : piece_start + _UTF8_CHECK_BYTES])
             except UnicodeDecodeError as exc:
                 self.found = True
-                index = piece_start - carried + exc.start
-                return index if index >= 0 else -1
+                return piece_start - carried + exc.start
         return None
 
     def error_at_end(self) -> bool:
