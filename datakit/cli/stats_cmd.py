@@ -1,0 +1,127 @@
+"""``datakit stats``: a thin adapter from options to ``collect_stats`` and a renderer."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from datakit.errors import InputError
+
+
+@click.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Tables on the terminal, or one JSON document.")
+@click.option("--output", "-o", type=click.Path(path_type=Path),
+              help="Write the JSON document to this file (atomically) instead of stdout.")
+@click.option("--parquet", "parquet_path", type=click.Path(path_type=Path),
+              help="Also write one row per sample to this Parquet file (atomically).")
+@click.option("--no-findings", is_flag=True,
+              help="Do not run validation (faster; finding_codes is then null).")
+@click.option("--max-len", type=click.IntRange(min=1),
+              help="The trainer's model_max_length (default: config, else 2048).")
+@click.option("--tokenizer", help="A Qwen-VL model directory or a qwen.tiktoken file.")
+@click.option("--config", type=click.Path(path_type=Path),
+              help="A pyproject.toml (or TOML file) with [tool.datakit] for the validation run.")
+@click.option("--image-root", type=click.Path(path_type=Path),
+              help="Resolve image paths against this folder (default: the working directory).")
+@click.option("--images", type=click.Choice(["none", "exists", "header", "decode"]),
+              help="How deeply validation checks image files (default: header).")
+@click.option("--top", type=click.IntRange(min=0), default=20, show_default=True,
+              help="How many of the most frequent refs to list.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), help="Worker processes (0 = all cores).")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar (default: when stderr is a terminal).")
+def stats(
+    files: tuple[Path, ...],
+    output_format: str,
+    output: Path | None,
+    parquet_path: Path | None,
+    no_findings: bool,
+    max_len: int | None,
+    tokenizer: str | None,
+    config: Path | None,
+    image_root: Path | None,
+    images: str | None,
+    top: int,
+    jobs: int | None,
+    progress: bool | None,
+) -> int:
+    """Token, image, box and text statistics of Qwen-VL datasets.
+
+    \b
+    Exit codes: 0 done, 1 a file could not be read to its end (figures are
+    incomplete), 2 usage or configuration error, 3 internal error.
+    """
+    from datakit.cli.progress import progress_callback
+    from datakit.io.parallel import default_jobs
+    from datakit.stats.collect import collect_stats
+    from datakit.validation.settings import load_settings
+
+    if output is not None and output_format != "json":
+        raise click.UsageError("--output needs --format json")
+    settings = load_settings(config).with_overrides(
+        max_len=max_len,
+        image_root=str(image_root.resolve()) if image_root else None,
+        images=images,
+        tokenizer=tokenizer,
+        jobs=jobs,
+    )
+    paths = _existing(files)
+    codes = None
+    if not no_findings:
+        from datakit.stats.findings import find_by_sample
+
+        codes = find_by_sample(paths, settings).codes()
+    run: dict[str, Any] = {
+        "max_len": settings.max_len,
+        "tokenizer": settings.tokenizer,
+        "jobs": settings.jobs or default_jobs(),
+        "codes_by_sample": codes,
+    }
+    with progress_callback(progress) as callback:
+        if parquet_path is None:
+            accumulator = collect_stats(paths, progress=callback, **run)
+        else:
+            from datakit.stats.parquet import SampleTableWriter
+
+            with SampleTableWriter(parquet_path, settings.max_len, inputs=paths) as table:
+                accumulator = collect_stats(paths, progress=callback, on_sample=table.add, **run)
+    result = accumulator.result(top_refs=top)
+    _emit(result, output_format, output)
+    incomplete = any(p["fatal"] for f in result["files"] for p in f["problems"])
+    return 1 if incomplete else 0
+
+
+def _existing(files: tuple[Path, ...]) -> list[str]:
+    if not files:
+        raise InputError("no dataset files given", fix="datakit stats FILE [FILE ...]")
+    for path in files:
+        if not path.exists():
+            raise InputError(f"{path}: no such file", fix="check the path")
+        if path.is_dir():
+            raise InputError(f"{path} is a directory", fix="name the dataset files themselves")
+    return [str(p) for p in files]
+
+
+def _emit(result: dict[str, Any], output_format: str, output: Path | None) -> None:
+    if output_format == "text":
+        from rich.console import Console
+
+        from datakit.cli.stats_view import render_stats
+
+        render_stats(result, Console(highlight=False, soft_wrap=True))
+        return
+    import json
+
+    text = json.dumps(result, ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from datakit.io.atomic import atomic_writer
+
+    with atomic_writer(output) as handle:
+        handle.write(text.encode("utf-8"))

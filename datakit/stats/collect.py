@@ -1,0 +1,113 @@
+"""Stream dataset files into per-sample facts and the dataset summary.
+
+Each file is read once. Large files are analysed by worker processes in batches; results come
+back in file order, so the summary and the rows never depend on ``jobs``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+
+from datakit.io.records import FileProblem, RawRecord
+from datakit.stats.sample import SampleFacts, analyse_raw
+from datakit.stats.summary import FileStats, StatsAccumulator
+
+BATCH_RECORDS = 512
+PARALLEL_MIN_BYTES = 8 << 20
+
+SampleKey = tuple[str, int]  # (file as displayed, 0-based record index)
+OnSample = Callable[[SampleFacts, "Sequence[str] | None"], None]
+Progress = Callable[[str, int], None]
+
+
+def collect_stats(
+    paths: Sequence[str | Path],
+    *,
+    max_len: int,
+    tokenizer: str | None = None,
+    jobs: int = 1,
+    codes_by_sample: Mapping[SampleKey, Sequence[str]] | None = None,
+    on_sample: OnSample | None = None,
+    progress: Progress | None = None,
+) -> StatsAccumulator:
+    """Analyse every record of ``paths``.
+
+    ``codes_by_sample`` holds the finding codes of each sample from a validation run (samples
+    without findings may be absent); ``None`` means findings were not checked. ``on_sample``
+    is called for every record in file order, e.g. to write a row.
+    """
+    from datakit.io.parallel import ordered_map
+    from datakit.qwenvl.tokens import QwenTokenCounter
+
+    QwenTokenCounter.load(tokenizer)  # a missing vocabulary fails here, once, with its fix
+    stats = StatsAccumulator(max_len)
+    stats.findings_checked = codes_by_sample is not None
+    for path in paths:
+        display = str(path)
+        file_stats = stats.start_file(display)
+        problems: list[FileProblem] = []
+        tasks = _tasks(max_len, tokenizer, _records(display, problems))
+        for batch in ordered_map(analyse_batch, tasks, _jobs_for(display, jobs)):
+            for facts in batch:
+                codes: Sequence[str] | None = None
+                if codes_by_sample is not None:
+                    codes = codes_by_sample.get((display, facts.index), ())
+                stats.add(facts, codes)
+                if on_sample is not None:
+                    on_sample(facts, codes)
+            if progress is not None:
+                progress(display, file_stats.records)
+        _add_problems(file_stats, problems)
+    return stats
+
+
+def analyse_batch(task: tuple[int, str | None, list[RawRecord]]) -> list[SampleFacts]:
+    """The unit of work for worker processes: one batch of raw records."""
+    from datakit.qwenvl.tokens import QwenTokenCounter
+
+    max_len, tokenizer, batch = task
+    counter = QwenTokenCounter.load(tokenizer)
+    return [analyse_raw(raw, counter, max_len) for raw in batch]
+
+
+def _records(display: str, problems: list[FileProblem]) -> Iterator[RawRecord]:
+    from datakit.io.reader import iter_records
+
+    for item in iter_records(display, display_name=display):
+        if isinstance(item, FileProblem):
+            problems.append(item)
+        else:
+            yield item
+
+
+def _tasks(
+    max_len: int, tokenizer: str | None, records: Iterator[RawRecord]
+) -> Iterator[tuple[int, str | None, list[RawRecord]]]:
+    from datakit.io.parallel import batched
+
+    for batch in batched(records, BATCH_RECORDS):
+        yield max_len, tokenizer, batch
+
+
+def _jobs_for(path: str, jobs: int) -> int:
+    # Worker start-up (each loads the vocabulary) costs more than it saves on small files.
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return 1
+    return jobs if size >= PARALLEL_MIN_BYTES else 1
+
+
+def _add_problems(file_stats: FileStats, problems: list[FileProblem]) -> None:
+    for problem in problems:
+        file_stats.problems.append(
+            {
+                "kind": problem.kind,
+                "message": problem.message,
+                "line": problem.line,
+                "record_index": problem.record_index,
+                "fatal": problem.fatal,
+            }
+        )

@@ -1,0 +1,40 @@
+"""Run the validation engine and group its findings by sample."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from datakit.findings import Finding
+from datakit.validation.settings import Settings
+
+SampleKey = tuple[str, int]  # (file as displayed, 0-based record index)
+
+
+@dataclass
+class SampleFindings:
+    """Findings of one validation run: per sample, and those about whole files."""
+
+    by_sample: dict[SampleKey, list[Finding]] = field(default_factory=dict)
+    file_level: list[Finding] = field(default_factory=list)
+
+    def codes(self) -> dict[SampleKey, tuple[str, ...]]:
+        """Each sample's distinct finding codes, sorted."""
+        return {key: tuple(sorted({f.code for f in found}))
+                for key, found in self.by_sample.items()}
+
+
+def find_by_sample(paths: Sequence[str | Path], settings: Settings) -> SampleFindings:
+    """Validate ``paths`` with ``settings`` and group the findings by (file, record index)."""
+    from datakit.validation.engine import validate_files
+
+    report = validate_files([str(p) for p in paths], settings)
+    grouped = SampleFindings()
+    for finding in report.findings:
+        index = finding.location.record_index
+        if index is None:
+            grouped.file_level.append(finding)
+        else:
+            grouped.by_sample.setdefault((finding.location.file, index), []).append(finding)
+    return grouped
