@@ -80,7 +80,8 @@ def _parse_slow(rec: RawRecord, raw: bytes) -> ParsedRecord:
         # encoded in UTF-8 through).
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line, column = _at(rec, raw[: exc.start].decode("utf-8"), exc.start)
+        before = raw[: exc.start].decode("utf-8")
+        line, column = _at(rec, before, len(before))
         byte = raw[exc.start]
         return _failed(rec, f"invalid UTF-8 (byte 0x{byte:02x}): {exc.reason}", line, column)
     duplicates: dict[int, tuple[dict[str, Any], list[tuple[str, Any]]]] = {}
