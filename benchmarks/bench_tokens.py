@@ -32,23 +32,67 @@ if str(_ROOT) not in sys.path:
 
 from datakit.qwenvl.tokens import QwenTokenCounter  # noqa: E402
 
-OBJECTS_EN = ["man", "woman", "dog", "cat", "bus", "umbrella", "bicycle", "car", "kite",
-              "traffic light", "laptop", "cup", "horse", "boat", "child", "pizza", "bench"]
+OBJECTS_EN = [
+    "man",
+    "woman",
+    "dog",
+    "cat",
+    "bus",
+    "umbrella",
+    "bicycle",
+    "car",
+    "kite",
+    "traffic light",
+    "laptop",
+    "cup",
+    "horse",
+    "boat",
+    "child",
+    "pizza",
+    "bench",
+]
 COLOURS_EN = ["red", "blue", "white", "black", "green", "yellow", "striped", "small", "large"]
-PLACES_EN = ["on the left", "near the window", "behind the fence", "on the table",
-             "in the background", "next to the door", "at the bottom right"]
+PLACES_EN = [
+    "on the left",
+    "near the window",
+    "behind the fence",
+    "on the table",
+    "in the background",
+    "next to the door",
+    "at the bottom right",
+]
 QUESTION_TEMPLATES_EN = [
-    "What is the {c} {o} {p} doing?", "Where is the {c} {o}?", "How many {o}s are {p}?",
-    "Describe the {c} {o} {p} in detail.", "Find the {c} {o} {p}.",
+    "What is the {c} {o} {p} doing?",
+    "Where is the {c} {o}?",
+    "How many {o}s are {p}?",
+    "Describe the {c} {o} {p} in detail.",
+    "Find the {c} {o} {p}.",
     "What colour is the {o} {p}?",
 ]
-OBJECTS_ZH = ["狗", "猫", "汽车", "自行车", "雨伞", "男人", "女人", "孩子", "公交车", "杯子",
-              "笔记本电脑", "格子衬衫", "红绿灯", "长椅"]
+OBJECTS_ZH = [
+    "狗",
+    "猫",
+    "汽车",
+    "自行车",
+    "雨伞",
+    "男人",
+    "女人",
+    "孩子",
+    "公交车",
+    "杯子",
+    "笔记本电脑",
+    "格子衬衫",
+    "红绿灯",
+    "长椅",
+]
 COLOURS_ZH = ["红色的", "蓝色的", "白色的", "黑色的", "小", "大", "条纹"]
 PLACES_ZH = ["左边", "右下角", "桌子上", "窗户旁边", "背景里", "门口"]
 QUESTION_TEMPLATES_ZH = [
-    "图中{p}的{c}{o}在做什么？", "框出图中{p}的{c}{o}", "{p}有几个{o}？",
-    "请详细描述{p}的{c}{o}。", "{p}的{o}是什么颜色？",
+    "图中{p}的{c}{o}在做什么？",
+    "框出图中{p}的{c}{o}",
+    "{p}有几个{o}？",
+    "请详细描述{p}的{c}{o}。",
+    "{p}的{o}是什么颜色？",
 ]
 ANSWER_TEMPLATES_EN = [
     "A {c} {o} is {p}, and a {c2} {o2} can be seen {p2}.",
@@ -56,7 +100,8 @@ ANSWER_TEMPLATES_EN = [
     "The {o} {p} is {c}, partly hidden by a {c2} {o2}.",
 ]
 ANSWER_TEMPLATES_ZH = [
-    "图中{p}有一个{c}{o}，{p2}还有一个{c2}{o2}。", "{p}一共有{n}个{o}。",
+    "图中{p}有一个{c}{o}，{p2}还有一个{c2}{o2}。",
+    "{p}一共有{n}个{o}。",
     "这是一张照片，{p}的{c}{o}旁边有{n}个{o2}。",
 ]
 
@@ -66,8 +111,12 @@ def _fill(template: str, rng: random.Random, chinese: bool) -> str:
         (OBJECTS_ZH, COLOURS_ZH, PLACES_ZH) if chinese else (OBJECTS_EN, COLOURS_EN, PLACES_EN)
     )
     return template.format(
-        o=rng.choice(objects), o2=rng.choice(objects), c=rng.choice(colours),
-        c2=rng.choice(colours), p=rng.choice(places), p2=rng.choice(places),
+        o=rng.choice(objects),
+        o2=rng.choice(objects),
+        c=rng.choice(colours),
+        c2=rng.choice(colours),
+        p=rng.choice(places),
+        p2=rng.choice(places),
         n=rng.randrange(2, 12),
     )
 
@@ -106,7 +155,8 @@ def make_samples(n: int, seed: int = 0) -> list[dict[str, Any]]:
             chinese = rng.random() < 0.5
             question = _fill(
                 rng.choice(QUESTION_TEMPLATES_ZH if chinese else QUESTION_TEMPLATES_EN),
-                rng, chinese,
+                rng,
+                chinese,
             )
             conversations.append({"from": "user", "value": prefix + question})
             if rng.random() < 0.5:
@@ -116,7 +166,8 @@ def make_samples(n: int, seed: int = 0) -> list[dict[str, Any]]:
             else:
                 answer = _fill(
                     rng.choice(ANSWER_TEMPLATES_ZH if chinese else ANSWER_TEMPLATES_EN),
-                    rng, chinese,
+                    rng,
+                    chinese,
                 )
             conversations.append({"from": "assistant", "value": answer})
         samples.append({"id": f"bench_{i}", "conversations": conversations})
@@ -142,7 +193,9 @@ def bench_reference(samples: list[dict[str, Any]], python: str, harness: str) ->
         data.write_text(json.dumps(samples, ensure_ascii=False), encoding="utf-8")
         out = subprocess.run(
             [python, "-c", _REFERENCE_RUNNER, harness, str(data)],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         )
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
@@ -174,8 +227,10 @@ def main() -> None:
     samples = make_samples(args.samples)
     rate, results = bench_datakit(samples, args.repeat)
     mean_tokens = sum(r.tokens for r in results) / len(results)
-    print(f"datakit account_sample: {rate:,.0f} conversations/s on one core "
-          f"({len(samples):,} samples, mean {mean_tokens:.0f} tokens)")
+    print(
+        f"datakit account_sample: {rate:,.0f} conversations/s on one core "
+        f"({len(samples):,} samples, mean {mean_tokens:.0f} tokens)"
+    )
     python = os.environ.get("DATAKIT_REF_PYTHON")
     harness = os.environ.get("QWENVL_REF_HARNESS", "refload")
     if not python:
@@ -184,12 +239,15 @@ def main() -> None:
     subset = samples[: args.reference_samples]
     reference = bench_reference(subset, python, harness)
     mismatches = sum(
-        1 for r, (n, s) in zip(results, reference["counts"], strict=True)
+        1
+        for r, (n, s) in zip(results, reference["counts"], strict=True)
         if (r.tokens, r.supervised_tokens) != (n, s)
     )
-    print(f"Qwen-VL tokenizer + preprocess: {reference['per_second']:,.0f} conversations/s "
-          f"({len(subset):,} samples); datakit is {rate / reference['per_second']:,.0f}x faster; "
-          f"mismatching samples: {mismatches}")
+    print(
+        f"Qwen-VL tokenizer + preprocess: {reference['per_second']:,.0f} conversations/s "
+        f"({len(subset):,} samples); datakit is {rate / reference['per_second']:,.0f}x faster; "
+        f"mismatching samples: {mismatches}"
+    )
     if mismatches:
         sys.exit(1)
 

@@ -81,23 +81,21 @@ def account_record(scanner: TextScanner, record: Any, max_len: int) -> SampleTok
     try:
         conversations = record["conversations"]
     except Exception as exc:  # mirrors whatever the trainer's lookup raises
-        problem = TokenProblem(
-            MALFORMED, "the record has no 'conversations' list", fatal=True
-        )
+        problem = TokenProblem(MALFORMED, "the record has no 'conversations' list", fatal=True)
         return _failed(max_len, exception_text(exc), [problem])
     return account_conversations(scanner, conversations, max_len)
 
 
-def account_conversations(
-    scanner: TextScanner, conversations: Any, max_len: int
-) -> SampleTokens:
+def account_conversations(scanner: TextScanner, conversations: Any, max_len: int) -> SampleTokens:
     problems: list[TokenProblem] = []
     try:
         first = conversations[0]
     except Exception as exc:
         kind = EMPTY_CONVERSATIONS if isinstance(exc, IndexError) else MALFORMED
-        text = "'conversations' is empty" if kind == EMPTY_CONVERSATIONS else (
-            f"'conversations' is {type(conversations).__name__}, not a list of messages"
+        text = (
+            "'conversations' is empty"
+            if kind == EMPTY_CONVERSATIONS
+            else (f"'conversations' is {type(conversations).__name__}, not a list of messages")
         )
         return _failed(max_len, exception_text(exc), [TokenProblem(kind, text, fatal=True)])
     try:
@@ -160,9 +158,7 @@ def account_conversations(
             )
             error = error or f"ValueError: value is {_json_type(value)}, not a string"
             continue
-        n_tokens, n_images, image_starts, text_problems, text_error = scan(
-            normalize("NFC", value)
-        )
+        n_tokens, n_images, image_starts, text_problems, text_error = scan(normalize("NFC", value))
         if text_problems:
             problems.extend(replace(p, message_index=index) for p in text_problems)
         if text_error is not None:
@@ -179,7 +175,11 @@ def account_conversations(
         problems = [_fatal_if_unmatched(p) for p in problems]
     if position <= max_len:
         return SampleTokens(
-            position, supervised, images, max_len, supervised_after_cut=supervised,
+            position,
+            supervised,
+            images,
+            max_len,
+            supervised_after_cut=supervised,
             problems=tuple(problems),
         )
     return _cut(position, supervised, images, max_len, turns, tuple(problems))
@@ -214,7 +214,15 @@ def _cut(
                 if first < cut <= first + IMAGE_TOKENS - 1:
                     cut_in_image = True
     return SampleTokens(
-        total, supervised, images, max_len, True, cut, cut_in_image, kept, answer_cut,
+        total,
+        supervised,
+        images,
+        max_len,
+        True,
+        cut,
+        cut_in_image,
+        kept,
+        answer_cut,
         problems=problems,
     )
 

@@ -180,4 +180,3 @@ def account_records(
     counter = QwenTokenCounter.load(tokenizer)
     for record in records:
         yield counter.account_record(record, max_len)
-
