@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from refcoco_py2pickle import dumps_py2, py2_strings  # noqa: E402
+from refcoco_py2pickle import dumps_py2, py2_strings
 
 ROOT = Path(__file__).resolve().parent.parent / "data" / "refcoco"
 
