@@ -1,0 +1,150 @@
+"""Draw a picture's boxes on the pixels the model sees.
+
+Qwen-VL's model opens each image with ``Image.open(path).convert("RGB")``: no EXIF rotation. A
+box on the 0..999 grid therefore refers to the image as stored, and so does the preview: a
+photo with an EXIF ``Orientation`` tag is drawn unrotated (as the model sees it), never turned
+upright first. CMYK, palette, LA, mode-1 and other modes go through the same ``convert("RGB")``
+(transparency is dropped, as in training). Grid to pixels is the documented inverse
+``v / 1000 * size``. The output is a PNG without EXIF, so a browser shows it unrotated too.
+
+A picture larger than ``max_side`` is scaled down by one factor (aspect ratio kept) before
+drawing; boxes are mapped on the scaled size, which keeps them on the same places.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from datakit.preview.fonts import LabelFont
+from datakit.preview.layout import PlannedBox
+from datakit.qwenvl.boxes import xyxy_norm1000_to_xyxy_px
+
+LABEL_BACKGROUND_ALPHA = 191  # 75 %: the label reads, and its pixels never equal the outline's
+
+
+@dataclass(frozen=True)
+class OpenedImage:
+    """An image as the model sees it, or why it could not be opened."""
+
+    image: Any  # PIL.Image.Image in mode RGB, or None
+    stored_size: tuple[int, int] | None  # (width, height) as stored
+    mode: str | None  # the file's mode before conversion
+    problem: str | None
+
+
+def open_as_model_sees(path: Path) -> OpenedImage:
+    """Open ``path`` like the model: decode, ``convert("RGB")``, no EXIF rotation."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            # Palette-with-transparency and large-image warnings change nothing here.
+            warnings.simplefilter("ignore")
+            with Image.open(path) as source:
+                source.load()
+                mode = source.mode
+                rgb = source.convert("RGB")
+    except FileNotFoundError:
+        return OpenedImage(None, None, None, "missing")
+    except IsADirectoryError:
+        return OpenedImage(None, None, None, "a directory, not an image")
+    except UnidentifiedImageError:
+        return OpenedImage(None, None, None, "not an image Pillow can read")
+    except Image.DecompressionBombError as exc:
+        return OpenedImage(None, None, None, f"too large to decode safely: {exc}")
+    except (OSError, ValueError, SyntaxError) as exc:
+        return OpenedImage(None, None, None, f"cannot decode: {exc}")
+    return OpenedImage(rgb, rgb.size, mode, None)
+
+
+def fit_within(image: Any, max_side: int) -> Any:
+    """``image`` scaled down by one factor so that its longer side is at most ``max_side``."""
+    from PIL import Image
+
+    width, height = image.size
+    longest = max(width, height)
+    if longest <= max_side:
+        return image
+    scale = max_side / longest
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
+def outline_px(
+    xyxy_norm1000: Sequence[int], width: int, height: int
+) -> tuple[int, int, int, int]:
+    """The inclusive pixel rectangle (left, top, right, bottom) whose outer edge is the box:
+    pixels from ``round(x1 px)`` up to, not including, ``round(x2 px)``; clamped to the image
+    and at least one pixel wide and high."""
+    x1, y1, x2, y2 = xyxy_norm1000_to_xyxy_px(xyxy_norm1000, width, height)
+    left = min(max(round(x1), 0), width - 1)
+    top = min(max(round(y1), 0), height - 1)
+    right = min(max(round(x2) - 1, left), width - 1)
+    bottom = min(max(round(y2) - 1, top), height - 1)
+    return left, top, right, bottom
+
+
+def line_width_px(width: int, height: int) -> int:
+    return max(1, round(max(width, height) / 300))
+
+
+def draw_boxes(
+    image: Any, boxes: Sequence[PlannedBox], font: LabelFont | None, labels: bool = True
+) -> Any:
+    """A copy of the RGB ``image`` with every box outlined in its colour and, with ``labels``,
+    its label on a tinted background at its top-left corner. Outlines are drawn last, so
+    no label ever covers one."""
+    from PIL import Image, ImageDraw
+
+    width, height = image.size
+    rects = [outline_px(box.xyxy_norm1000, width, height) for box in boxes]
+    canvas = image.convert("RGBA")
+    if labels and font is not None:
+        overlay = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
+        draw_overlay = ImageDraw.Draw(overlay)
+        texts: list[tuple[tuple[int, int], str]] = []
+        for box, rect in zip(boxes, rects, strict=True):
+            position, background = _label_place(draw_overlay, font, box.label, rect, width)
+            draw_overlay.rectangle(background, fill=(*box.colour, LABEL_BACKGROUND_ALPHA))
+            texts.append((position, box.label))
+        canvas = Image.alpha_composite(canvas, overlay)
+        draw_text = ImageDraw.Draw(canvas)
+        for (position, text), box in zip(texts, boxes, strict=True):
+            draw_text.text(position, text, font=font.font, fill=_text_colour(box.colour))
+    draw = ImageDraw.Draw(canvas)
+    line = line_width_px(width, height)
+    for box, rect in zip(boxes, rects, strict=True):
+        draw.rectangle(rect, outline=(*box.colour, 255), width=line)
+    return canvas.convert("RGB")
+
+
+def _label_place(
+    draw: Any, font: LabelFont, text: str, rect: tuple[int, int, int, int], width: int
+) -> tuple[tuple[int, int], tuple[int, int, int, int]]:
+    """Text position and background rectangle: above the box when there is room, else just
+    inside its top edge; shifted left to stay in the picture."""
+    left, top, _, _ = rect
+    x0, y0, x1, y1 = draw.textbbox((0, 0), text, font=font.font)
+    pad = 2
+    text_w, text_h = x1 - x0 + 2 * pad, y1 - y0 + 2 * pad
+    y = top - text_h if top - text_h >= 0 else top
+    x = max(0, min(left, width - text_w))
+    return (x + pad - x0, y + pad - y0), (x, y, x + text_w - 1, y + text_h - 1)
+
+
+def _text_colour(colour: tuple[int, int, int]) -> tuple[int, int, int, int]:
+    r, g, b = colour
+    luminance = 0.299 * r + 0.587 * g + 0.114 * b
+    return (0, 0, 0, 255) if luminance > 140 else (255, 255, 255, 255)
+
+
+def save_png(image: Any, path: Path) -> None:
+    """Write ``image`` as a PNG, atomically, without EXIF."""
+    from datakit.io.atomic import atomic_writer
+
+    with atomic_writer(path) as handle:
+        image.save(handle, format="PNG", optimize=False)

@@ -1,0 +1,253 @@
+"""The ``index.html`` gallery: each sample's pictures beside its conversation.
+
+One self-contained page: inline CSS, no scripts, no CDN, no web fonts; pictures are referenced
+by relative paths (``images/…``) so the folder can be zipped and opened anywhere. Every piece
+of data (ids, text, paths, messages) is HTML-escaped. Tags are shown literally, coloured like
+their boxes; findings are listed per sample and the span or message they point at is marked.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from datakit.findings import Finding
+from datakit.preview.layout import SamplePlan
+from datakit.qwenvl.grammar import (
+    Box,
+    Image,
+    ParsedValue,
+    PictureLabel,
+    Ref,
+    Segment,
+    Text,
+    render_segment,
+)
+
+HEADER_COLOUR = "#1d3557"
+ERROR_COLOUR = "#ffd6d9"
+WARNING_COLOUR = "#fff1b8"
+
+_MESSAGE_PATH = re.compile(r"^\$\[\d+\]\.conversations\[(\d+)\]")
+
+CSS = f"""
+* {{ box-sizing: border-box; }}
+body {{ margin: 0; font-family: system-ui, "Noto Sans CJK SC", "WenQuanYi Zen Hei",
+  "PingFang SC", "Microsoft YaHei", sans-serif; background: #f4f5f7; color: #1b1b1b; }}
+header {{ background: {HEADER_COLOUR}; color: #fff; padding: 16px 24px; }}
+header h1 {{ margin: 0 0 4px; font-size: 22px; }}
+header p {{ margin: 2px 0; font-size: 13px; opacity: .9; }}
+main {{ padding: 16px 24px; }}
+article {{ display: flex; gap: 20px; background: #fff; border: 1px solid #d0d4da;
+  border-radius: 6px; padding: 14px; margin: 0 0 18px; align-items: flex-start; }}
+article.flagged {{ border-left: 6px solid #c1121f; }}
+.pictures {{ flex: 0 1 auto; max-width: 60%; display: flex; flex-direction: column; gap: 10px; }}
+figure {{ margin: 0; }}
+figure img {{ max-width: 100%; height: auto; display: block; border: 1px solid #ccc; }}
+figcaption {{ font-size: 12px; color: #555; word-break: break-all; }}
+.unavailable {{ width: 240px; height: 120px; background: #e9ecef; border: 1px dashed #999;
+  display: flex; align-items: center; justify-content: center; text-align: center;
+  font-size: 12px; padding: 8px; }}
+.conversation {{ flex: 1 1 0; min-width: 280px; }}
+.conversation h2 {{ font-size: 15px; margin: 0 0 8px; word-break: break-all; }}
+.where {{ font-weight: normal; color: #666; font-size: 12px; }}
+ul.findings {{ list-style: none; margin: 0 0 10px; padding: 0; font-size: 13px; }}
+ul.findings li {{ padding: 4px 8px; margin: 0 0 4px; border-radius: 4px; }}
+.sev-error {{ background: {ERROR_COLOUR}; }}
+.sev-warning {{ background: {WARNING_COLOUR}; }}
+.sev-info {{ background: #dbe9ff; }}
+.msg {{ margin: 0 0 8px; padding: 6px 8px; border-radius: 4px; background: #f8f9fa; }}
+.msg.assistant {{ background: #eef6ee; }}
+.msg.flagged {{ outline: 2px solid #c1121f; }}
+.role {{ font-size: 11px; font-weight: bold; text-transform: uppercase; color: #555; }}
+.value {{ white-space: pre-wrap; word-break: break-word; font-size: 14px; margin-top: 2px; }}
+.tag {{ font-family: ui-monospace, monospace; font-size: 12px; border-radius: 3px;
+  padding: 0 2px; }}
+.img {{ background: #e2e3e5; }}
+.pic {{ color: #666; }}
+mark {{ border-radius: 2px; padding: 0 1px; }}
+code {{ font-family: ui-monospace, monospace; }}
+footer {{ padding: 8px 24px 24px; font-size: 12px; color: #555; }}
+"""
+
+
+@dataclass
+class PictureView:
+    """One picture of a sample in the gallery: a written PNG, or why there is none."""
+
+    number: int
+    path: str
+    src: str | None = None  # relative to index.html
+    width: int | None = None
+    height: int | None = None
+    note: str = ""
+
+
+@dataclass
+class SampleView:
+    file: str
+    index: int
+    record_id: str | None
+    plan: SamplePlan
+    pictures: list[PictureView]
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None
+
+
+def render_gallery(samples: Sequence[SampleView], title: str, notes: Sequence[str]) -> str:
+    """The whole ``index.html`` as text."""
+    e = html.escape
+    parts = [
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
+        f"<title>{e(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
+        f"<header><h1>{e(title)}</h1>",
+        *(f"<p>{e(note)}</p>" for note in notes),
+        "</header>\n<main>\n",
+    ]
+    if not samples:
+        parts.append("<p>No sample matched the selection.</p>\n")
+    parts.extend(_sample(number, view) for number, view in enumerate(samples, 1))
+    parts.append("</main>\n<footer>Made by datakit preview. Boxes are drawn on the pixels "
+                 "the model sees: the stored image, without EXIF rotation.</footer>\n")
+    parts.append("</body>\n</html>\n")
+    return "".join(parts)
+
+
+def _sample(number: int, view: SampleView) -> str:
+    e = html.escape
+    flagged = " flagged" if view.findings or view.error else ""
+    head = f"#{number} " + (f"id {view.record_id}" if view.record_id is not None else "no id")
+    out = [f"<article class=\"sample{flagged}\" id=\"sample-{number}\">\n",
+           "<div class=\"pictures\">"]
+    out.extend(_picture(p) for p in view.pictures)
+    out.append("</div>\n<div class=\"conversation\">")
+    out.append(f"<h2>{e(head)} <span class=\"where\">{e(view.file)} record {view.index}"
+               "</span></h2>")
+    if view.error is not None:
+        out.append(f"<ul class=\"findings\"><li class=\"sev-error\">{e(view.error)}</li></ul>")
+    if view.findings:
+        out.append("<ul class=\"findings\">")
+        for f in view.findings:
+            out.append(f"<li class=\"sev-{e(f.severity.value)}\"><code>{e(f.code)}</code> "
+                       f"{e(f.name)}: {e(f.message)}</li>")
+        out.append("</ul>")
+    out.extend(_messages(view))
+    for m_index, offset, reason in view.plan.undrawable:
+        out.append(f"<p class=\"where\">box in message {m_index + 1} at character {offset} "
+                   f"not drawn: {e(reason)}</p>")
+    out.append("</div>\n</article>\n")
+    return "".join(out)
+
+
+def _picture(p: PictureView) -> str:
+    e = html.escape
+    caption = f"Picture {p.number}: {p.path}" + (f" ({p.note})" if p.note else "")
+    if p.src is None:
+        return (f"<figure><div class=\"unavailable\">{e(p.note or 'not drawn')}</div>"
+                f"<figcaption>{e(caption)}</figcaption></figure>")
+    return (f"<figure><img src=\"{e(p.src)}\" width=\"{p.width}\" height=\"{p.height}\" "
+            f"alt=\"{e(caption)}\"><figcaption>{e(caption)}</figcaption></figure>")
+
+
+def _messages(view: SampleView) -> list[str]:
+    e = html.escape
+    marks = _finding_marks(view.findings)
+    out = []
+    for m_index, (message, parsed) in enumerate(view.plan.messages):
+        role = message.get("from") if isinstance(message, dict) else None
+        role_text = role if isinstance(role, str) else json.dumps(role, ensure_ascii=False)
+        css_role = role if role in ("user", "assistant") else "other"
+        flagged = " flagged" if m_index in marks.whole_messages else ""
+        out.append(f"<div class=\"msg {css_role}{flagged}\"><span class=\"role\">"
+                   f"{e(role_text)}</span><div class=\"value\">")
+        if parsed is None:
+            value = message.get("value") if isinstance(message, dict) else message
+            out.append(e(json.dumps(value, ensure_ascii=False)))
+        else:
+            out.append(_value(parsed, view.plan, m_index, marks.offsets.get(m_index, {})))
+        out.append("</div></div>")
+    return out
+
+
+@dataclass
+class _Marks:
+    whole_messages: set[int] = field(default_factory=set)
+    offsets: dict[int, dict[int, str]] = field(default_factory=dict)  # message -> offset -> sev
+
+
+def _finding_marks(findings: Sequence[Finding]) -> _Marks:
+    marks = _Marks()
+    for f in findings:
+        match = _MESSAGE_PATH.match(f.location.json_path or "")
+        if match is None:
+            continue
+        m_index = int(match.group(1))
+        if f.location.char_offset is None:
+            marks.whole_messages.add(m_index)
+        else:
+            at = marks.offsets.setdefault(m_index, {})
+            if at.get(f.location.char_offset) != "error":
+                at[f.location.char_offset] = f.severity.value
+    return marks
+
+
+def _value(
+    parsed: ParsedValue, plan: SamplePlan, m_index: int, flagged: dict[int, str]
+) -> str:
+    e = html.escape
+    value_end = parsed.segments[-1].end if parsed.segments else 0
+    out = []
+    for segment in parsed.segments:
+        hits = [(o, sev) for o, sev in flagged.items() if segment.start <= o < segment.end]
+        if not hits and segment is parsed.segments[-1]:
+            hits = [(o, sev) for o, sev in flagged.items() if o >= value_end]
+        if isinstance(segment, Text):
+            out.append(_text(segment, hits))
+            continue
+        text = e(render_segment(segment))
+        colour = plan.colours.get((m_index, segment.start))
+        style = f" style=\"background: rgba{(*colour, 0.35)}\"" if colour else ""
+        kind = _kind(segment)
+        span = f"<span class=\"tag {kind}\"{style}>{text}</span>"
+        if hits:
+            span = f"<mark class=\"sev-{_worst(hits)}\">{span}</mark>"
+        out.append(span)
+    return "".join(out)
+
+
+def _text(segment: Text, hits: list[tuple[int, str]]) -> str:
+    """Plain text; a flagged offset marks the word (or character) it points at."""
+    e = html.escape
+    if not hits:
+        return e(segment.text)
+    out, pos = [], 0
+    for offset, severity in sorted(hits):
+        local = min(max(offset - segment.start, pos), len(segment.text))
+        end = local + 1
+        while end < len(segment.text) and not segment.text[end].isspace() and end - local < 24:
+            end += 1
+        out.append(e(segment.text[pos:local]))
+        out.append(f"<mark class=\"sev-{severity}\">{e(segment.text[local:end]) or ' '}</mark>")
+        pos = max(pos, end)
+    out.append(e(segment.text[pos:]))
+    return "".join(out)
+
+
+def _kind(segment: Segment) -> str:
+    if isinstance(segment, Image):
+        return "img"
+    if isinstance(segment, PictureLabel):
+        return "pic"
+    if isinstance(segment, (Ref, Box)):
+        return "ref" if isinstance(segment, Ref) else "box"
+    return "quad"
+
+
+def _worst(hits: list[tuple[int, str]]) -> str:
+    order = {"error": 2, "warning": 1, "info": 0}
+    return max((sev for _, sev in hits), key=lambda s: order.get(s, 0))
+

@@ -1,0 +1,248 @@
+"""``write_preview``: choose samples, draw their pictures, write the gallery.
+
+Output folder layout: ``index.html`` and ``images/NNNN-K.png`` (sample NNNN of the gallery,
+picture K of that sample). Every file is written atomically; pictures a previous run left in
+``images/`` under the same naming pattern are removed, so the folder always matches its page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from datakit.errors import InputError
+from datakit.io.records import FileProblem
+from datakit.preview.fonts import LabelFont, find_cjk_font, load_label_font
+from datakit.preview.html import PictureView, SampleView, render_gallery
+from datakit.preview.layout import PlannedPicture, plan_sample
+from datakit.preview.select import Chosen, select_samples
+from datakit.validation.settings import Settings
+
+IMAGES_DIR = "images"
+_OUR_PICTURE = re.compile(r"\d{4,}-\d+\.png")
+
+
+@dataclass(frozen=True)
+class PreviewOptions:
+    """What to preview and how. ``sample=None`` keeps every candidate; ``findings=False``
+    skips validation (then ``with_findings`` is impossible)."""
+
+    sample: int | None = 20
+    seed: int = 0
+    ids: tuple[str, ...] = ()
+    with_findings: bool = False
+    findings: bool = True
+    settings: Settings = field(default_factory=Settings)
+    max_side: int = 1024
+    font: str | None = None
+    labels: bool = True
+
+
+@dataclass
+class PreviewResult:
+    index_html: Path
+    samples: int
+    candidates: int
+    pictures_written: int = 0
+    pictures_failed: Counter[str] = field(default_factory=Counter)
+    boxes_drawn: int = 0
+    boxes_undrawable: int = 0
+    font_name: str = ""
+    font_cjk: bool = False
+    cjk_labels: bool = False
+    problems: list[FileProblem] = field(default_factory=list)
+
+
+def write_preview(
+    paths: Sequence[str | Path], out_dir: str | Path, options: PreviewOptions
+) -> PreviewResult:
+    from datakit.stats.findings import find_by_sample
+
+    if options.with_findings and not options.findings:
+        raise InputError("--with-findings needs the validation run that --no-findings skips",
+                         fix="drop one of the two options")
+    found = find_by_sample(paths, options.settings) if options.findings else None
+    only = set(found.by_sample) if found is not None and options.with_findings else None
+    selection = select_samples(paths, sample=options.sample, seed=options.seed,
+                               ids=options.ids, only=only)
+    if selection.missing_ids:
+        shown = ", ".join(selection.missing_ids[:10])
+        raise InputError(f"no record has the id(s) {shown}",
+                         fix="check the ids (they are matched as text, exactly)")
+    out = Path(out_dir)
+    images = out / IMAGES_DIR
+    try:
+        images.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create {images}: {exc.strerror}",
+                         fix="choose a folder you can write to") from None
+    fonts = _Fonts(find_cjk_font(options.font))
+    result = PreviewResult(out / "index.html", len(selection.chosen), selection.candidates,
+                           problems=selection.problems)
+    root = Path(options.settings.image_root or Path.cwd())
+    views: list[SampleView] = []
+    written: set[str] = set()
+    for number, chosen in enumerate(selection.chosen, 1):
+        if found is not None:
+            chosen.findings = found.by_sample.get((chosen.file, chosen.index), [])
+        views.append(_render_sample(number, chosen, root, images, fonts, options, result,
+                                    written))
+    _remove_stale(images, written)
+    sample_font = fonts.get(16)
+    result.font_name, result.font_cjk = sample_font.name, sample_font.cjk
+    notes = _notes(paths, selection.candidates, len(views), options, sample_font)
+    from datakit.io.atomic import atomic_writer
+
+    page = render_gallery(views, "datakit preview", notes)
+    with atomic_writer(result.index_html) as handle:
+        handle.write(page.encode("utf-8"))
+    return result
+
+
+def _render_sample(
+    number: int,
+    chosen: Chosen,
+    root: Path,
+    images: Path,
+    fonts: _Fonts,
+    options: PreviewOptions,
+    result: PreviewResult,
+    written: set[str],
+) -> SampleView:
+    from datakit.stats.sample import record_id
+
+    plan = plan_sample(chosen.record)
+    result.boxes_undrawable += len(plan.undrawable)
+    pictures = []
+    for picture in plan.pictures:
+        view = _render_picture(number, picture, root, images, fonts, options, result)
+        if view.src is not None:
+            written.add(Path(view.src).name)
+        pictures.append(view)
+    if any(_has_han(b.label) for p in plan.pictures for b in p.boxes):
+        result.cjk_labels = True
+    return SampleView(chosen.file, chosen.index, record_id(chosen.record), plan, pictures,
+                      chosen.findings, chosen.error)
+
+
+def _render_picture(
+    number: int,
+    picture: PlannedPicture,
+    root: Path,
+    images: Path,
+    fonts: _Fonts,
+    options: PreviewOptions,
+    result: PreviewResult,
+) -> PictureView:
+    from datakit.preview.draw import draw_boxes, fit_within, open_as_model_sees, save_png
+
+    view = PictureView(picture.number, picture.path)
+    reason = _unusable_path(picture.path)
+    opened = None
+    if reason is None:
+        full = Path(picture.path)
+        opened = open_as_model_sees(full if full.is_absolute() else root / full)
+        reason = opened.problem
+    if reason is not None or opened is None:
+        view.note = reason or "not drawn"
+        result.pictures_failed[view.note.split(":")[0]] += 1
+        return view
+    image = fit_within(opened.image, options.max_side)
+    width, height = image.size
+    font = fonts.get(_font_size(width, height))
+    drawn = draw_boxes(image, picture.boxes, font, labels=options.labels)
+    name = f"{number:04d}-{picture.number}.png"
+    save_png(drawn, images / name)
+    stored_w, stored_h = opened.stored_size or (width, height)
+    view.src, view.width, view.height = f"{IMAGES_DIR}/{name}", width, height
+    view.note = f"{stored_w}x{stored_h} {opened.mode}" + (
+        f", shown at {width}x{height}" if (width, height) != (stored_w, stored_h) else ""
+    )
+    result.pictures_written += 1
+    result.boxes_drawn += len(picture.boxes)
+    return view
+
+
+def _unusable_path(path: str) -> str | None:
+    if path.startswith(("http://", "https://")):
+        return "URL: not fetched (datakit never uses the network)"
+    if "\x00" in path:
+        return "missing: the path contains a NUL character"
+    return None
+
+
+def _font_size(width: int, height: int) -> int:
+    return max(11, min(32, round(max(width, height) / 40)))
+
+
+class _Fonts:
+    """Label fonts by size, loaded once each."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self._by_size: dict[int, LabelFont] = {}
+
+    def get(self, size: int) -> LabelFont:
+        font = self._by_size.get(size)
+        if font is None:
+            font = self._by_size[size] = load_label_font(self.path, size)
+        return font
+
+
+def _remove_stale(images: Path, written: set[str]) -> None:
+    for entry in images.iterdir():
+        if _OUR_PICTURE.fullmatch(entry.name) and entry.name not in written:
+            entry.unlink(missing_ok=True)
+
+
+def _has_han(text: str) -> bool:
+    return any("\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff" for c in text)
+
+
+def _notes(
+    paths: Sequence[str | Path],
+    candidates: int,
+    shown: int,
+    options: PreviewOptions,
+    font: LabelFont,
+) -> list[str]:
+    names = ", ".join(str(p) for p in paths)
+    how: list[str] = []
+    if options.ids:
+        how.append("chosen ids")
+    if options.with_findings:
+        how.append("samples with findings")
+    if options.sample is not None:
+        how.append(f"a random {options.sample} (seed {options.seed})")
+    font_note = f"Label font: {font.name}." if font.cjk else (
+        f"Label font: {font.name}, which has no Chinese glyphs (install fonts-noto-cjk or "
+        "pass --font)."
+    )
+    findings = "" if options.findings else " Findings not checked (--no-findings)."
+    return [
+        f"{shown} sample(s) of {candidates} candidate(s) from {names}; "
+        f"selection: {', '.join(how) or 'all'}.",
+        f"{font_note}{findings}",
+    ]
+
+
+def describe(result: PreviewResult) -> list[str]:
+    """Short lines for the terminal about what was written."""
+    lines = [f"wrote {result.samples} sample(s), {result.pictures_written} picture(s), "
+             f"{result.boxes_drawn} box(es) to {result.index_html}"]
+    if result.pictures_failed:
+        failed = ", ".join(f"{reason} {n}" for reason, n in sorted(result.pictures_failed.items()))
+        lines.append(f"pictures not drawn: {failed}")
+    if result.boxes_undrawable:
+        lines.append(f"{result.boxes_undrawable} box(es) could not be placed on a picture")
+    if result.cjk_labels and not result.font_cjk:
+        lines.append("note: no CJK font found; Chinese labels show as empty boxes "
+                     "(install fonts-noto-cjk, or pass --font FILE)")
+    for problem in result.problems:
+        where = f":{problem.line}" if problem.line else ""
+        lines.append(f"{problem.file}{where}: {problem.message}")
+    return lines
+
