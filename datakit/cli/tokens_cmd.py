@@ -1,0 +1,214 @@
+"""``datakit tokens``: exact per-sample token counts, as Qwen-VL's trainer computes them."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import click
+
+from datakit.errors import InputError
+from datakit.io.records import FileProblem, RawRecord
+from datakit.qwenvl.token_rows import BATCH_RECORDS, RowFacts, Task
+
+# Worker start-up (each loads the vocabulary, ~0.5 s) costs more than it saves on small files.
+PARALLEL_MIN_BYTES = 8 << 20
+LISTED_SAMPLES = 10
+
+
+@click.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["jsonl", "text"]),
+    help="One JSON line per sample, or a summary (default: text on a terminal, else jsonl).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    help="Write the JSON lines to this file (atomically) instead of stdout.",
+)
+@click.option(
+    "--max-len",
+    type=click.IntRange(min=1),
+    help="The trainer's model_max_length (default: config, else 2048).",
+)
+@click.option("--tokenizer", help="A Qwen-VL model directory or a qwen.tiktoken file.")
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path),
+    help="A pyproject.toml (or TOML file) with [tool.datakit] (max-len, tokenizer, jobs).",
+)
+@click.option("--jobs", "-j", type=click.IntRange(min=0), help="Worker processes (0 = all cores).")
+def tokens(
+    files: tuple[Path, ...],
+    output_format: str | None,
+    output: Path | None,
+    max_len: int | None,
+    tokenizer: str | None,
+    config: Path | None,
+    jobs: int | None,
+) -> int:
+    """Exact token counts per sample, as Qwen-VL's tokenizer and finetune.py compute them.
+
+    Each JSON line holds the unpadded length (tokens), the supervised label count, the images,
+    and what the right cut at max_len does: truncated, cut_at, cut_in_image (an <img> survives
+    without its </img>: training crashes), supervised_after_cut, answer_cut (the last answer or
+    its <|im_end|> is cut off), and error (the exception the trainer raises on the sample).
+
+    \b
+    Exit codes: 0 every sample trains, 1 some sample makes training fail (or a
+    file cannot be read to its end), 2 usage or configuration error, 3 internal error.
+    """
+    from datakit.io.parallel import default_jobs
+    from datakit.qwenvl.tokens import QwenTokenCounter
+    from datakit.validation.settings import load_settings
+
+    settings = load_settings(config).with_overrides(max_len=max_len, tokenizer=tokenizer, jobs=jobs)
+    paths = _existing(files)
+    if output_format is None:
+        output_format = "jsonl" if output is not None or not sys.stdout.isatty() else "text"
+    if output is not None and output_format != "jsonl":
+        raise click.UsageError("--output writes JSON lines; it cannot be used with --format text")
+    QwenTokenCounter.load(settings.tokenizer)  # a missing vocabulary fails here, with its fix
+    run = _Run(settings.max_len, settings.tokenizer, settings.jobs or default_jobs())
+    if output_format == "text":
+        run.execute(paths, None)
+        _render_summary(run)
+    elif output is not None:
+        from datakit.io.atomic import atomic_writer
+
+        with atomic_writer(output, inputs=paths) as handle:
+            run.execute(paths, handle)
+    else:
+        run.execute(paths, sys.stdout.buffer)
+        sys.stdout.flush()
+    for problem in run.file_problems:
+        where = f"{problem.file}:{problem.line}" if problem.line is not None else problem.file
+        click.echo(f"datakit: {where}: {problem.message}\n  fix: {problem.fix}", err=True)
+    incomplete = any(p.fatal for p in run.file_problems)
+    return 1 if run.failing or incomplete else 0
+
+
+@dataclass
+class _Run:
+    max_len: int
+    tokenizer: str | None
+    jobs: int
+    samples: int = 0
+    failing: int = 0
+    truncated: int = 0
+    cut_in_image: int = 0
+    answer_cut: int = 0
+    token_counts: list[int] = field(default_factory=list)
+    listed: list[tuple[str, RowFacts]] = field(default_factory=list)
+    file_problems: list[FileProblem] = field(default_factory=list)
+
+    def execute(self, paths: list[str], out: IO[bytes] | None) -> None:
+        from datakit.io.parallel import ordered_map
+        from datakit.qwenvl.token_rows import account_batch
+
+        for path in paths:
+            tasks = self._tasks(path)
+            for batch in ordered_map(account_batch, tasks, _jobs_for(path, self.jobs)):
+                if out is not None:
+                    out.write(b"".join(line + b"\n" for line, _ in batch))
+                for line, facts in batch:
+                    self._add(line, facts)
+
+    def _tasks(self, path: str) -> Iterator[Task]:
+        from datakit.io.parallel import batched
+        from datakit.io.reader import iter_records
+
+        def records() -> Iterator[RawRecord]:
+            for item in iter_records(path, display_name=path):
+                if isinstance(item, FileProblem):
+                    self.file_problems.append(item)
+                else:
+                    yield item
+
+        for batch in batched(records(), BATCH_RECORDS):
+            yield self.max_len, self.tokenizer, batch
+
+    def _add(self, line: bytes, facts: RowFacts) -> None:
+        self.samples += 1
+        if facts.tokens is not None:
+            self.token_counts.append(facts.tokens)
+        self.failing += facts.fails
+        self.truncated += facts.truncated
+        self.cut_in_image += facts.cut_in_image
+        self.answer_cut += facts.answer_cut
+        if (facts.fails or facts.truncated) and len(self.listed) < LISTED_SAMPLES:
+            self.listed.append((line.decode("utf-8"), facts))
+
+
+def _existing(files: tuple[Path, ...]) -> list[str]:
+    if not files:
+        raise InputError("no dataset files given", fix="datakit tokens FILE [FILE ...]")
+    for path in files:
+        if not path.exists():
+            raise InputError(f"{path}: no such file", fix="check the path")
+        if path.is_dir():
+            raise InputError(f"{path} is a directory", fix="name the dataset files themselves")
+    return [str(p) for p in files]
+
+
+def _jobs_for(path: str, jobs: int) -> int:
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return 1
+    return jobs if size >= PARALLEL_MIN_BYTES else 1
+
+
+def _percentile(sorted_values: list[int], share: float) -> int:
+    """Nearest-rank percentile."""
+    rank = max(1, -(-len(sorted_values) * share // 1))
+    return sorted_values[int(rank) - 1]
+
+
+def _render_summary(run: _Run) -> None:
+    import orjson
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    values = sorted(run.token_counts)
+    console.print(
+        f"[bold]{run.samples:,}[/] samples, max_len [bold]{run.max_len}[/]"
+        f" ({len(values):,} that the trainer accepts)"
+    )
+    if values:
+        table = Table("tokens", "p50", "p90", "p99", "max", box=None, pad_edge=False)
+        points = [_percentile(values, s) for s in (0.5, 0.9, 0.99)] + [values[-1]]
+        table.add_row("count", *(f"{v:,}" for v in points), style="bold")
+        table.add_row("of max_len", *(f"{v / run.max_len:.0%}" for v in points))
+        console.print(table)
+    console.print(
+        f"training fails: {run.failing:,}   over max_len: {run.truncated:,}   "
+        f"cut inside an image: {run.cut_in_image:,}   answer cut: {run.answer_cut:,}"
+    )
+    for line, _ in run.listed:
+        row = orjson.loads(line)
+        where = f"{row['file']}:{row['line']}" if row["line"] is not None else row["file"]
+        reason = (
+            row["error"]
+            or ", ".join(
+                name
+                for name, hit in (
+                    ("cut inside an image", row["cut_in_image"]),
+                    ("answer cut", row["answer_cut"]),
+                    (f"{row['tokens']:,} tokens > {row['max_len']:,}", row["truncated"]),
+                )
+                if hit
+            )
+            or "; ".join(p["message"] for p in row["problems"] if p["fatal"])
+        )
+        ident = f" id={row['id']}" if row["id"] is not None else ""
+        console.print(f"  {where}{ident}: {reason}", markup=False)
