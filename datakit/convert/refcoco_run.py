@@ -62,7 +62,7 @@ class Setup:
             assert self.instances is not None
             index = read_instances(self.instances, tally)
             items = read_refer(self.files[0], index, tally, text_field=text_field)
-            return items, tally, {"layout": "refer", "bbox_format": "xywh"}
+            return items, tally, {"layout": "refer", "bbox_format": "xywh", "text": text_field}
         from datakit.convert.refcoco_flat import FlatOptions, read_flat
 
         flat = read_flat(
@@ -77,7 +77,8 @@ class Setup:
             ),
             tally,
         )
-        return flat.items, tally, {"layout": flat.layout, "bbox_format": flat.bbox_format}
+        info = {"layout": flat.layout, "bbox_format": flat.bbox_format, "text": text_field}
+        return flat.items, tally, info
 
     def check_selection(self, refs_by_split: dict[str, int]) -> None:
         """Refuse a run whose selected splits the input does not have at all."""
@@ -249,6 +250,7 @@ def _prompts(prompt_set: str, templates: Path | None, languages: str,
     )
 
     prompts: PromptSet = PROMPT_SETS[prompt_set]
+    user = prompts
     if templates is not None:
         user = load_prompt_file(templates)
         for slot in sorted(user.templates):
@@ -262,7 +264,8 @@ def _prompts(prompt_set: str, templates: Path | None, languages: str,
     chosen_languages = required_languages(languages)
     prompts.check({slot: SLOTS[slot] for slot in tasks}, chosen_languages)
     if "rec" in tasks:
-        faulty = rec_templates_use_a_placeholder(prompts)
+        # A faulty template can only come from the user's file: name that file alone.
+        faulty = rec_templates_use_a_placeholder(user if templates is not None else prompts)
         if faulty is not None:
             raise ConfigError(f"{faulty} uses neither {{ref}} nor {{expression}}",
                               fix="every rec template must contain {ref} or {expression}")

@@ -32,7 +32,7 @@ def _convert(files: list[Path], **options: Any) -> tuple[RefcocoResult, dict[str
 def test_jxu124_parquet_boxes_are_xyxy_and_every_sentence_is_kept() -> None:
     files = sorted((JXU / "data").glob("*.parquet"))
     result, info = _convert(files, splits=["all"])
-    assert info == {"layout": "jxu124", "bbox_format": "xyxy"}
+    assert info == {"layout": "jxu124", "bbox_format": "xyxy", "text": "sent"}
     pairs = {(r["id"], text): box for r in result.records for text, box in rec_pairs(r)}
     assert sorted(r["id"] for r in result.records) == sorted([
         "refcoco-rec-r3-s6", "refcoco-rec-r3-s7",  # test file: split column testA
@@ -65,7 +65,7 @@ def test_jxu124_test_needs_the_dataset(tmp_path: Path) -> None:
 
 def test_lmms_lab_boxes_are_xywh_sizes_come_from_the_embedded_image() -> None:
     result, info = _convert([LMMS], splits=["val"])
-    assert info == {"layout": "lmms-lab", "bbox_format": "xywh"}
+    assert info == {"layout": "lmms-lab", "bbox_format": "xywh", "text": "sent"}
     assert [r["id"] for r in result.records] == [
         "refcoco-rec-qrefcoco_val_0-si0", "refcoco-rec-qrefcoco_val_0-si1",
         "refcoco-rec-qrefcoco_val_1-si0"]
@@ -79,7 +79,7 @@ def test_lmms_lab_boxes_are_xywh_sizes_come_from_the_embedded_image() -> None:
 
 def test_qwen_eval_rows_group_into_refs_and_bad_rows_are_tallied() -> None:
     result, info = _convert([QWEN], splits=["testA"], group_by="ref")
-    assert info == {"layout": "qwen-eval", "bbox_format": "xyxy"}
+    assert info == {"layout": "qwen-eval", "bbox_format": "xyxy", "text": "sent"}
     assert [r["id"] for r in result.records] == ["refcoco-rec-l1", "refcoco-rec-l6"]
     assert [t for t, _ in rec_pairs(result.records[0])] == ["tiny dot", "the small one"]
     assert image_path(result.records[0]) == "coco/train2014/COCO_train2014_000000000030.jpg"
@@ -98,7 +98,7 @@ def test_a_layout_without_a_known_convention_must_be_declared() -> None:
         _convert([GENERIC])
     xywh, info = _convert([GENERIC], bbox_format="xywh", image_root=DATA / "images",
                           path_prefix="")
-    assert info == {"layout": "generic", "bbox_format": "xywh"}
+    assert info == {"layout": "generic", "bbox_format": "xywh", "text": "sent"}
     assert [rec_pairs(r)[0][1] for r in xywh.records] == [(54, 88, 367, 723), (0, 0, 999, 999)]
     xyxy, _ = _convert([GENERIC], bbox_format="xyxy", image_root=DATA / "images")
     assert [rec_pairs(r)[0][1] for r in xyxy.records] == [(54, 88, 312, 635), (0, 0, 999, 999)]
