@@ -1,8 +1,15 @@
-"""A persistent cache of image check results, keyed by (resolved path, size, mtime, mode).
+"""A persistent cache of image check results, keyed by resolved path, check mode and stamp.
 
-SQLite in WAL mode: two runs that overlap (pre-commit in two terminals, parallel workers) read
-and write it safely. A changed file has a new size or mtime, so its old entry never matches
-and is replaced; entries not confirmed for ``max_age_days`` are dropped.
+The stamp is (size, mtime_ns, ctime_ns). A change of content changes the size or the mtime;
+ctime also changes when a copy tool puts back the old mtime (``cp -p``, ``rsync -t``), and
+nobody can set it, so an entry never answers for a file that changed. An entry whose file
+changed less than ``RACY_S`` seconds before the check is not stored: a second write within the
+file system's timestamp resolution could keep the size and both times.
+
+SQLite in WAL mode lets overlapping runs (pre-commit in two terminals, worker processes) read
+and write safely; writes are batched into short transactions. Entries not confirmed for
+``max_age_days`` are dropped once per run. Any failure (no permission, a full disk, a locked
+or corrupt file) turns the cache off for the run: it costs time, never correctness.
 """
 
 from __future__ import annotations
@@ -15,12 +22,21 @@ from pathlib import Path
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
-    path TEXT NOT NULL, mode TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+    path TEXT NOT NULL, mode TEXT NOT NULL,
+    size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
     kind TEXT NOT NULL, detail TEXT NOT NULL, width INTEGER, height INTEGER,
     seen REAL NOT NULL, PRIMARY KEY (path, mode))
 """
+FILE_NAME = "images-v2.sqlite3"
 
-Entry = tuple[str, str, "int | None", "int | None"]
+Stamp = tuple[int, int, int]  # size, mtime_ns, ctime_ns
+Entry = tuple[str, str, "int | None", "int | None"]  # kind, detail, width, height
+
+RACY_S = 2.0  # FAT keeps 2 s timestamps; every other common file system is finer
+FLUSH_EVERY = 2000  # pending writes
+FLUSH_AFTER_S = 2.0  # so that a worker killed mid-run loses little
+TOUCH_AFTER_S = 86400.0  # refresh `seen` at most daily: an unchanged run then writes nothing
+LOCK_TIMEOUT_S = 10.0
 
 
 def default_cache_dir() -> Path:
@@ -28,64 +44,168 @@ def default_cache_dir() -> Path:
     return Path(base) / "datakit"
 
 
-class ImageCache:
-    def __init__(self, folder: Path, max_age_days: float = 30.0) -> None:
-        self.path = folder / "images-v1.sqlite3"
-        self.max_age_s = max_age_days * 86400
-        self._pending: list[tuple[object, ...]] = []
-        self._touched: list[tuple[float, str, str]] = []
-        self._db: sqlite3.Connection | None = None
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(_SCHEMA)
-            self._db = db
-        except (OSError, sqlite3.Error):
-            self._db = None  # an unusable cache only costs time, never correctness
+def stamp_of(st: os.stat_result) -> Stamp:
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
-    def get(self, path: str, size: int, mtime_ns: int, mode: str) -> Entry | None:
-        if self._db is None:
+
+class ImageCache:
+    """Look-ups and batched writes. The connection and pending writes live in a ``_Store``,
+    so that a finalizer can flush them without keeping the cache alive."""
+
+    def __init__(self, folder: Path, max_age_days: float = 30.0) -> None:
+        self.path = folder / FILE_NAME
+        self._store = _Store(self.path, max_age_days * 86400)
+        self._adopt()
+
+    @property
+    def broken(self) -> bool:
+        """Whether the cache failed; the run goes on without it."""
+        return self._store.broken
+
+    def get(self, path: str, stamp: Stamp, mode: str) -> Entry | None:
+        self._adopt()
+        store = self._store
+        db = store.connection()
+        if db is None:
             return None
         try:
-            row = self._db.execute(
-                "SELECT size, mtime_ns, kind, detail, width, height FROM images "
-                "WHERE path = ? AND mode = ?",
+            row = db.execute(
+                "SELECT size, mtime_ns, ctime_ns, kind, detail, width, height, seen "
+                "FROM images WHERE path = ? AND mode = ?",
                 (path, mode),
             ).fetchone()
         except sqlite3.Error:
+            store.fail()
             return None
-        if row is None or row[0] != size or row[1] != mtime_ns:
+        if row is None or tuple(row[:3]) != stamp:
             return None
-        self._touched.append((time.time(), path, mode))
-        return (row[2], row[3], row[4], row[5])
+        now = time.time()
+        if now - row[7] > TOUCH_AFTER_S:
+            store.touched.append((now, path, mode))
+            self._maybe_flush()
+        return (row[3], row[4], row[5], row[6])
 
-    def put(self, path: str, size: int, mtime_ns: int, mode: str, entry: Entry) -> None:
-        self._pending.append((path, mode, size, mtime_ns, *entry, time.time()))
-        if len(self._pending) >= 2000:
+    def put(self, path: str, stamp: Stamp, mode: str, entry: Entry) -> None:
+        self._adopt()
+        if self._store.broken:
+            return
+        now = time.time()
+        if now - max(stamp[1], stamp[2]) / 1e9 < RACY_S:
+            return  # changed just now (or dated in the future): may change again unseen
+        self._store.pending.append((path, mode, *stamp, *entry, now))
+        self._maybe_flush()
+
+    def _maybe_flush(self) -> None:
+        store = self._store
+        due = len(store.pending) + len(store.touched) >= FLUSH_EVERY
+        if due or time.monotonic() - store.last_flush > FLUSH_AFTER_S:
             self.flush()
 
     def flush(self) -> None:
-        if self._db is None:
-            return
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany(
-                "INSERT OR REPLACE INTO images VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._pending
-            )
-            self._db.executemany(
-                "UPDATE images SET seen = ? WHERE path = ? AND mode = ?", self._touched
-            )
-            self._db.execute("DELETE FROM images WHERE seen < ?", (time.time() - self.max_age_s,))
-            self._db.execute("COMMIT")
-        except sqlite3.Error:
-            with contextlib.suppress(sqlite3.Error):
-                self._db.execute("ROLLBACK")
-        self._pending.clear()
-        self._touched.clear()
+        self._adopt()
+        self._store.flush()
 
     def close(self) -> None:
-        self.flush()
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        self._adopt()
+        self._store.close()
+
+    def _adopt(self) -> None:
+        """Make the store this process's own. After a fork, the parent's connection must be
+        neither used nor closed (SQLite's rule), and the parent flushes its own writes."""
+        store = self._store
+        pid = os.getpid()
+        if store.pid == pid:
+            return
+        store.pid = pid
+        store.db = None
+        store.pending.clear()
+        store.touched.clear()
+        store.pruned = False
+        _close_at_exit(self, store)
+
+
+class _Store:
+    def __init__(self, path: Path, max_age_s: float) -> None:
+        self.path = path
+        self.max_age_s = max_age_s
+        self.broken = False
+        self.db: sqlite3.Connection | None = None
+        self.pid = 0
+        self.pending: list[tuple[object, ...]] = []
+        self.touched: list[tuple[float, str, str]] = []
+        self.last_flush = time.monotonic()
+        self.pruned = False
+
+    def connection(self) -> sqlite3.Connection | None:
+        if self.db is not None or self.broken:
+            return self.db
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_S, isolation_level=None,
+                                 check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            # WAL stays consistent with NORMAL; a power cut may lose the last entries, which
+            # only costs time.
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(_SCHEMA)
+        except (OSError, sqlite3.Error):
+            self.fail()
+            return None
+        self.db = db
+        return db
+
+    def flush(self) -> None:
+        self.last_flush = time.monotonic()
+        if self.pid != os.getpid():
+            return  # a finalizer copied into a forked child
+        if not (self.pending or self.touched or not self.pruned):
+            return
+        db = self.connection()
+        if db is None:
+            return
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany(
+                "INSERT OR REPLACE INTO images VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                self.pending,
+            )
+            db.executemany("UPDATE images SET seen = ? WHERE path = ? AND mode = ?",
+                           self.touched)
+            if not self.pruned:
+                db.execute("DELETE FROM images WHERE seen < ?", (time.time() - self.max_age_s,))
+            db.execute("COMMIT")
+            self.pruned = True
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            self.fail()
+        self.pending.clear()
+        self.touched.clear()
+
+    def close(self) -> None:
+        if self.pid != os.getpid():
+            return
+        if self.pending or self.touched:
+            self.flush()
+        if self.db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.close()
+        self.db = None
+
+    def fail(self) -> None:
+        self.broken = True
+        self.pending.clear()
+        self.touched.clear()
+        if self.db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.close()
+        self.db = None
+
+
+def _close_at_exit(owner: ImageCache, store: _Store) -> None:
+    # Worker processes of a pool end through multiprocessing's exit hook, not atexit: a
+    # Finalize with a priority runs in both (and when the cache is collected), so a worker's
+    # last entries are not lost. It runs only in the process that registered it.
+    from multiprocessing.util import Finalize
+
+    Finalize(owner, store.close, exitpriority=10)

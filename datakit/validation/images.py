@@ -3,7 +3,9 @@
 Paths resolve against the image root (the training process's working directory by default).
 Modes: ``exists`` (stat only), ``header`` (Pillow reads the header: format and size) and
 ``decode`` (Pillow decodes every pixel). Results are cached in memory per run and, keyed by
-(path, size, mtime), across runs in ``ImageCache`` so unchanged images are not read again.
+the resolved path and the file's size and times, across runs in ``ImageCache``, so unchanged
+images are not opened again. Only outcomes that depend on the bytes alone are stored there
+(ok, undecodable); a missing or unreadable file is checked afresh each run.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from datakit.validation.image_cache import ImageCache
+from datakit.validation.image_cache import ImageCache, stamp_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,10 @@ class ImageChecker:
         self.mode = mode
         self.cache = cache
         self._seen: dict[str, ImageStatus] = {}
+        # Another Pillow may read (or refuse) what this one did not: its verdicts are its own.
+        from PIL import __version__ as pillow_version
+
+        self._cache_mode = f"{mode}/pillow-{pillow_version}"
 
     def check(self, path: str) -> ImageStatus:
         status = self._seen.get(path)
@@ -75,16 +81,16 @@ class ImageChecker:
             return ImageStatus("not-a-file", _file_kind(st.st_mode))
         if self.mode == "exists":
             return ImageStatus("ok")
-        if self.cache is not None:
-            hit = self.cache.get(str(resolved), st.st_size, st.st_mtime_ns, self.mode)
-            if hit is not None:
-                return ImageStatus(*hit)
+        if self.cache is None:
+            return self._open(full)
+        key, stamp = str(resolved), stamp_of(st)
+        hit = self.cache.get(key, stamp, self._cache_mode)
+        if hit is not None:
+            return ImageStatus(*hit)
         status = self._open(full)
-        if self.cache is not None and status.kind in ("ok", "undecodable"):
-            self.cache.put(
-                str(resolved), st.st_size, st.st_mtime_ns, self.mode,
-                (status.kind, status.detail, status.width, status.height),
-            )
+        if status.kind in ("ok", "undecodable"):
+            self.cache.put(key, stamp, self._cache_mode,
+                           (status.kind, status.detail, status.width, status.height))
         return status
 
     def _open(self, full: Path) -> ImageStatus:
