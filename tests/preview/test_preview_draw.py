@@ -108,5 +108,5 @@ def test_an_unloadable_font_falls_back(tmp_path: Path) -> None:
 
 
 def test_an_explicit_font_must_exist(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="font file .* not found"):
+    with pytest.raises(InputError, match=r"font file .* not found"):
         find_cjk_font(tmp_path / "nope.ttf")
