@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 
 Item = RawRecord | FileProblem
 _NON_WS = re.compile(rb"[^ \t\r\n]")
+_WHITESPACE_CODES = frozenset(JSON_WHITESPACE)
+# Blank bytes skipped in numpy between a comma and the next record; longer gaps go to Python.
+_MAX_GAP_SCAN = 16
+_COMMA = ord(",")
 _ARRAY_FIX = 'the trainer needs one JSON array of records: [{"id": ..., "conversations": [...]}]'
 _TRUNCATED_FIX = "the file looks cut short: copy or download it again, or regenerate it"
 
@@ -76,31 +80,38 @@ class JsonArraySplitter:
         self._pending: _Pending | None = None
         self._after_comma = False
         self._array_at = (1, 1)
+        self._chunk_line = 1
 
-    def feed(self, chunk: bytes) -> Iterator[Item]:
+    def feed(self, chunk: bytes) -> list[Item]:
+        """Records and problems completed by the next chunk, in file order."""
+        out: list[Item] = []
         begin = 0
         if self._base == 0 and chunk.startswith(BOM):
             begin = len(BOM)
-            yield self._problem(
-                "bom",
-                "starts with a UTF-8 byte order mark (BOM); the trainer's json.load(open(path))"
-                " stops at once with 'Unexpected UTF-8 BOM'",
-                "save the file as UTF-8 without BOM",
-                (1, 1),
-                0,
-                fatal=False,
+            out.append(
+                self._problem(
+                    "bom",
+                    "starts with a UTF-8 byte order mark (BOM); the trainer's"
+                    " json.load(open(path)) stops at once with 'Unexpected UTF-8 BOM'",
+                    "save the file as UTF-8 without BOM",
+                    (1, 1),
+                    0,
+                    fatal=False,
+                )
             )
         self._lines.start_chunk(chunk, begin)
+        self._chunk_line = self._lines.line
         self._bad_utf8 = self._utf8.first_error(chunk)
         if self._phase == "start":
-            begin = yield from self._find_array(chunk, begin)
+            begin = self._find_array(chunk, begin, out)
         if self._phase == "array":
-            yield from self._split(chunk, begin)
+            self._split(chunk, begin, out)
         elif self._phase == "after":
-            yield from self._expect_end(chunk, begin)
+            out.extend(self._expect_end(chunk, begin))
         if not self.stopped:
-            yield from self._flush_utf8(len(chunk) + 1)
+            out.extend(self._flush_utf8(len(chunk) + 1))
         self._base += len(chunk)
+        return out
 
     def finish(self) -> Iterator[Item]:
         if self.stopped:
@@ -137,7 +148,7 @@ class JsonArraySplitter:
 
     # -- phases ---------------------------------------------------------------------------------
 
-    def _find_array(self, chunk: bytes, begin: int) -> Generator[Item, None, int]:
+    def _find_array(self, chunk: bytes, begin: int, out: list[Item]) -> int:
         match = _NON_WS.search(chunk, begin)
         if match is None:
             return len(chunk)
@@ -147,7 +158,7 @@ class JsonArraySplitter:
             self._array_at = self._lines.at(pos)
             return pos + 1
         self.stopped = True
-        yield self._top_level_problem(chunk, pos)
+        out.append(self._top_level_problem(chunk, pos))
         return len(chunk)
 
     def _top_level_problem(self, chunk: bytes, pos: int) -> FileProblem:
@@ -188,75 +199,125 @@ class JsonArraySplitter:
             self._base + match.start(),
         )
 
-    def _split(self, chunk: bytes, begin: int) -> Iterator[Item]:
-        positions, chars = self._boundaries(chunk, begin)
-        start = begin
-        for pos, char in zip(positions, chars, strict=True):
-            if char == ord(","):
-                yield from self._end_record(chunk, start, pos, closing=False)
-                self._after_comma = True
+    def _split(self, chunk: bytes, begin: int, out: list[Item]) -> None:
+        positions, chars, firsts, lines, columns = self._boundaries(chunk, begin)
+        append, start = out.append, begin
+        file, base, limit = self.file, self._base, self.max_record_bytes
+        index, after_comma = self._index, self._after_comma
+        simple = self._pending is None and self._bad_utf8 is None
+        for pos, char, first, line, column in zip(
+            positions, chars, firsts, lines, columns, strict=True
+        ):
+            if simple and char == _COMMA and first < pos and pos - first <= limit:
+                # The common case, inline: a whole record inside this chunk, located in numpy.
+                raw = chunk[first:pos]
+                if raw[-1] in _WHITESPACE_CODES:
+                    raw = raw.rstrip(JSON_WHITESPACE)
+                if not line:
+                    line, column = self._lines.at(first)
+                append(RawRecord(file, index, line, column, base + first, raw))
+                index += 1
+                after_comma = True
                 start = pos + 1
                 continue
-            yield from self._end_record(chunk, start, pos, closing=True)
+            self._index, self._after_comma = index, after_comma
+            if char == _COMMA:
+                out.extend(self._end_record(chunk, start, pos, closing=False))
+                start = pos + 1
+                index, after_comma = self._index, True
+                simple = self._pending is None and self._bad_utf8 is None
+                continue
+            out.extend(self._end_record(chunk, start, pos, closing=True))
             if char == ord("}"):
                 self.stopped = True
-                yield self._problem(
-                    "invalid-json",
-                    f"the array opened at line {self._array_at[0]} column"
-                    f" {self._array_at[1]} is closed by '}}'",
-                    "make the brackets match",
-                    self._lines.at(pos),
-                    self._base + pos,
+                message = (
+                    f"the array opened at line {self._array_at[0]} column {self._array_at[1]}"
+                    " is closed by '}'"
                 )
+                where = self._lines.at(pos)
+                fix = "make the brackets match"
+                append(self._problem("invalid-json", message, fix, where, self._base + pos))
                 return
             self._phase = "after"
-            yield from self._expect_end(chunk, pos + 1)
+            out.extend(self._expect_end(chunk, pos + 1))
             return
-        yield from self._carry(chunk, start)
+        self._index, self._after_comma = index, after_comma
+        out.extend(self._carry(chunk, start))
 
-    def _boundaries(self, chunk: bytes, begin: int) -> tuple[list[int], list[int]]:
-        """Positions and bytes of depth-1 commas and of the array's closing bracket."""
+    def _boundaries(self, chunk: bytes, begin: int) -> tuple[list[int], ...]:
+        """Depth-1 commas and the array's closing bracket: positions and bytes, with where
+        the record before each starts (first byte, line and column; line 0 when the column
+        has to be counted in Python)."""
         import numpy as np
 
         data = np.frombuffer(chunk, dtype=np.uint8)
-        quotes = np.flatnonzero(data == 0x22)
-        if quotes.size and (self._backslashes or b"\\" in chunk):
-            quotes = quotes[~self._escaped(data, quotes)]
+        is_quote = data == 0x22
+        if self._backslashes or b"\\" in chunk:
+            is_quote[self._escaped_quotes(data)] = False
         self._backslashes = _trailing_backslashes(chunk, self._backslashes)
-        structural = np.flatnonzero(_tables()[0][data])
+        quotes = np.flatnonzero(is_quote)
+        # [ and { differ from ] and } only in bit 0x20.
+        folded = data | 0x20
+        structural = np.flatnonzero((folded == 0x7B) | (folded == 0x7D) | (data == _COMMA))
         if begin:
             structural = structural[structural >= begin]
         outside = ((np.searchsorted(quotes, structural) + self._in_string) & 1) == 0
         structural = structural[outside]
         self._in_string ^= bool(quotes.size & 1)
         chars = data[structural]
-        depth = self._depth + np.cumsum(_tables()[1][chars], dtype=np.int64)
+        depth = self._depth + np.cumsum(_depth_changes()[chars], dtype=np.int64)
         self._depth = int(depth[-1]) if depth.size else self._depth
-        events = ((chars == ord(",")) & (depth == 1)) | (depth <= 0)
-        return structural[events].tolist(), chars[events].tolist()
+        events = structural[((chars == _COMMA) & (depth == 1)) | (depth <= 0)]
+        firsts, lines, columns = self._record_starts(data, events, begin)
+        return events.tolist(), data[events].tolist(), firsts, lines, columns
 
-    def _escaped(
-        self, data: npt.NDArray[np.uint8], quotes: npt.NDArray[np.intp]
-    ) -> npt.NDArray[np.bool_]:
-        """Which quotes follow an odd run of backslashes (including one carried in)."""
+    def _record_starts(
+        self, data: npt.NDArray[np.uint8], events: npt.NDArray[np.intp], begin: int
+    ) -> tuple[list[int], list[int], list[int]]:
+        """First non-blank byte after each previous boundary, and its line and column where
+        the line starts in the blank gap before it (one record per line, the usual layout)."""
         import numpy as np
 
+        gaps = np.empty_like(events)
+        gaps[:1] = begin
+        gaps[1:] = events[:-1] + 1
+        firsts = gaps.copy()
+        for _ in range(_MAX_GAP_SCAN):
+            blank = (firsts < events) & _blank_table()[data[np.minimum(firsts, events)]]
+            if not blank.any():
+                break
+            firsts[blank] += 1
+        else:
+            firsts[blank] = events[blank] + 1  # a long gap: found in Python instead
+        newlines = np.flatnonzero(data == 0x0A)
+        before = np.searchsorted(newlines, firsts)
+        if newlines.size:
+            line_starts = np.where(before > 0, newlines[np.maximum(before, 1) - 1] + 1, -1)
+        else:
+            line_starts = np.full_like(firsts, -1)
+        known = line_starts >= gaps
+        lines = np.where(known, self._chunk_line + before, 0)
+        columns = firsts - line_starts + 1
+        return firsts.tolist(), lines.tolist(), columns.tolist()
+
+    def _escaped_quotes(self, data: npt.NDArray[np.uint8]) -> npt.NDArray[np.intp]:
+        """Positions of quotes that end an odd run of backslashes (a run may begin in the
+        previous chunk)."""
+        import numpy as np
+
+        carried = self._backslashes
+        escaped = [np.array([0] if data.size and data[0] == 0x22 and carried & 1 else [])]
         slashes = np.flatnonzero(data == 0x5C)
-        escaped = np.zeros(quotes.size, dtype=bool)
         if slashes.size:
             run_starts = np.ones(slashes.size, dtype=bool)
             run_starts[1:] = slashes[1:] != slashes[:-1] + 1
             first_of_run = np.maximum.accumulate(np.where(run_starts, np.arange(slashes.size), 0))
-            last = np.searchsorted(slashes, quotes) - 1
-            ok = last >= 0
-            adjacent = np.zeros(quotes.size, dtype=bool)
-            adjacent[ok] = slashes[last[ok]] == quotes[ok] - 1
-            run = last - first_of_run[np.maximum(last, 0)] + 1
-            run += np.where(slashes[first_of_run[np.maximum(last, 0)]] == 0, self._backslashes, 0)
-            escaped = adjacent & ((run & 1) == 1)
-        if quotes[0] == 0 and self._backslashes & 1:
-            escaped[0] = True
-        return escaped
+            inside = np.flatnonzero(slashes + 1 < data.size)
+            last = inside[data[slashes[inside] + 1] == 0x22]  # slashes right before a quote
+            first = first_of_run[last]
+            run = last - first + 1 + np.where(slashes[first] == 0, carried, 0)
+            escaped.append(slashes[last[(run & 1) == 1]] + 1)
+        return np.concatenate(escaped).astype(np.intp)
 
     # -- records --------------------------------------------------------------------------------
 
@@ -414,19 +475,30 @@ def _trailing_backslashes(chunk: bytes, carried: int) -> int:
     return run + carried if stripped == 0 else run
 
 
-_TABLES: tuple[npt.NDArray[np.bool_], npt.NDArray[np.int8]] | None = None
+_DEPTH_CHANGES: npt.NDArray[np.int8] | None = None
+_BLANK: npt.NDArray[np.bool_] | None = None
 
 
-def _tables() -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int8]]:
-    """Lookup tables: which bytes are structural, and how each changes the depth."""
-    global _TABLES
-    if _TABLES is None:
+def _depth_changes() -> npt.NDArray[np.int8]:
+    """How each byte changes the bracket depth."""
+    global _DEPTH_CHANGES
+    if _DEPTH_CHANGES is None:
         import numpy as np
 
-        structural = np.zeros(256, dtype=bool)
-        delta = np.zeros(256, dtype=np.int8)
-        for char, change in ((b"[", 1), (b"{", 1), (b"]", -1), (b"}", -1), (b",", 0)):
-            structural[char[0]] = True
-            delta[char[0]] = change
-        _TABLES = (structural, delta)
-    return _TABLES
+        table = np.zeros(256, dtype=np.int8)
+        for char, change in ((b"[", 1), (b"{", 1), (b"]", -1), (b"}", -1)):
+            table[char[0]] = change
+        _DEPTH_CHANGES = table
+    return _DEPTH_CHANGES
+
+
+def _blank_table() -> npt.NDArray[np.bool_]:
+    """Which bytes are JSON whitespace."""
+    global _BLANK
+    if _BLANK is None:
+        import numpy as np
+
+        table = np.zeros(256, dtype=bool)
+        table[list(JSON_WHITESPACE)] = True
+        _BLANK = table
+    return _BLANK
