@@ -114,13 +114,20 @@ class TextScanner:
     """Counts one NFC-normalised text. ``count_plain`` is memoised for short pieces, which
     recur constantly ("Picture 1: ", newlines, short refs)."""
 
-    __slots__ = ("_box_shortcut", "_cache", "_encode_ordinary")
+    __slots__ = ("_box_shortcut", "_cache", "_encode_fast", "_encode_ordinary")
 
     _CACHE_LIMIT = 200_000
     _CACHEABLE_CHARS = 24
 
-    def __init__(self, encode_ordinary: Callable[[str], list[int]]) -> None:
+    def __init__(
+        self,
+        encode_ordinary: Callable[[str], list[int]],
+        encode_fast: Callable[[str], list[int]] | None = None,
+    ) -> None:
+        """``encode_fast`` may skip tiktoken's repair of unencodable strings (it must raise
+        ``UnicodeEncodeError`` on them); ``encode_ordinary`` is the full public method."""
         self._encode_ordinary = encode_ordinary
+        self._encode_fast = encode_fast or encode_ordinary
         self._cache: dict[str, int] = {}
         self._box_shortcut = len(encode_ordinary("(588,499),(725,789)")) == 17
 
@@ -128,7 +135,10 @@ class TextScanner:
         cached = self._cache.get(piece)
         if cached is not None:
             return cached
-        count = len(self._encode_ordinary(piece))
+        try:
+            count = len(self._encode_fast(piece))
+        except UnicodeEncodeError:  # lone surrogates: tiktoken's own repair
+            count = len(self._encode_ordinary(piece))
         if len(piece) <= self._CACHEABLE_CHARS:
             if len(self._cache) >= self._CACHE_LIMIT:
                 self._cache.clear()

@@ -71,7 +71,9 @@ class QwenTokenCounter:
 
     def __init__(self, encoding: Any) -> None:
         self.encoding = encoding
-        self._scanner = TextScanner(encoding.encode_ordinary)
+        # The Rust method without the Python wrapper saves ~1 us a call on the hot path.
+        core = getattr(getattr(encoding, "_core_bpe", None), "encode_ordinary", None)
+        self._scanner = TextScanner(encoding.encode_ordinary, core)
         # The fixed ids above are facts of Qwen's vocabulary; a different file would break them.
         if tuple(self._encode_plain("You are a helpful assistant.")) != SYSTEM_IDS[3:9]:
             raise ValueError("this encoding is not Qwen's: the system prompt ids differ")
