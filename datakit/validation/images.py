@@ -44,6 +44,8 @@ class ImageChecker:
         self.mode = mode
         self.cache = cache
         self._seen: dict[str, ImageStatus] = {}
+        # folder as written -> (its resolved path, whether that lies under the root)
+        self._folders: dict[Path, tuple[Path, bool]] = {}
         # Another Pillow may read (or refuse) what this one did not: its verdicts are its own.
         from PIL import __version__ as pillow_version
 
@@ -63,13 +65,13 @@ class ImageChecker:
         absolute = os.path.isabs(path)
         full = Path(path) if absolute else self.root / path
         try:
-            resolved = full.resolve(strict=False)
+            resolved, inside = self._resolve(full)
         except (OSError, RuntimeError) as exc:  # symlink loops
             return ImageStatus("unreadable", _reason(exc))
         # Absolute paths are the user's choice unless a root was set; a relative path that
         # climbs out of the root (by '..' or a symlink) is never opened.
         confined = self.explicit_root or not absolute
-        if confined and not resolved.is_relative_to(self.root_resolved):
+        if confined and not inside:
             return ImageStatus("outside-root", str(resolved))
         try:
             st = os.stat(full)
@@ -92,6 +94,32 @@ class ImageChecker:
             self.cache.put(key, stamp, self._cache_mode,
                            (status.kind, status.detail, status.width, status.height))
         return status
+
+    def _resolve(self, full: Path) -> tuple[Path, bool]:
+        """``full.resolve()`` and whether it lies under the root. Resolving walks every
+        component of the path (a system call each); datasets keep thousands of images per
+        folder, so each folder is resolved once and only the file name is looked at: unless
+        it is a symlink (or '..'), the result is the resolved folder plus the name."""
+        name = full.name
+        if not name or name == "..":
+            resolved = full.resolve(strict=False)
+            return resolved, resolved.is_relative_to(self.root_resolved)
+        known = self._folders.get(full.parent)
+        if known is None:
+            folder = full.parent.resolve(strict=False)
+            known = self._folders[full.parent] = (folder,
+                                                  folder.is_relative_to(self.root_resolved))
+        folder, folder_inside = known
+        resolved = folder / name
+        try:
+            is_link = stat.S_ISLNK(os.lstat(resolved).st_mode)
+        except OSError:
+            is_link = False  # as realpath: a name that cannot be looked at is kept as written
+        if is_link:
+            resolved = full.resolve(strict=False)
+        elif folder_inside:
+            return resolved, True
+        return resolved, resolved.is_relative_to(self.root_resolved)
 
     def _open(self, full: Path) -> ImageStatus:
         from PIL import Image, UnidentifiedImageError
