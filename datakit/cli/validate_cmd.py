@@ -22,6 +22,8 @@ from datakit.errors import InputError
               "pyproject.toml with that table.")
 @click.option("--select", multiple=True, help="Only these rule codes/prefixes (comma lists).")
 @click.option("--ignore", multiple=True, help="Skip these rule codes/prefixes (comma lists).")
+@click.option("--extend-ignore", multiple=True,
+              help="Skip these too, on top of --ignore or the configured ignore list.")
 @click.option("--max-len", type=click.IntRange(min=1), help="The trainer's model_max_length.")
 @click.option("--image-root", type=click.Path(path_type=Path),
               help="Resolve image paths against this folder (default: the working directory, "
@@ -45,6 +47,7 @@ def validate(
     config: Path | None,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
+    extend_ignore: tuple[str, ...],
     max_len: int | None,
     image_root: Path | None,
     images: str | None,
@@ -63,11 +66,10 @@ def validate(
     2 usage or configuration error, 3 internal error.
     """
     from datakit.cli.progress import progress_callback
-    from datakit.validation.files import dataset_files
+    from datakit.validation.files import select_dataset_files
     from datakit.validation.settings import load_settings
 
     settings = load_settings(config)
-    cwd = str(Path.cwd())
     settings = settings.with_overrides(
         select=split_codes(select) or None,
         ignore=split_codes(ignore) or None,
@@ -81,11 +83,18 @@ def validate(
         cache_dir=str(cache_dir.resolve()) if cache_dir else None,
         cache=False if no_cache else None,
     )
+    if extend_ignore:
+        # Hooks fix some codes (the fast hook skips K) without dropping the project's own list.
+        settings = settings.with_overrides(ignore=settings.ignore + split_codes(extend_ignore))
     if not files:
         raise InputError("no dataset files given", fix="datakit validate FILE [FILE ...]")
-    paths = dataset_files(files, settings, cwd)
+    selection = select_dataset_files(files, settings)
+    for path, why in selection.not_datasets:
+        click.echo(f"datakit: skipped {path}: {why} (list it in [tool.datakit] include to "
+                   "check it anyway)", err=True)
+    paths = selection.files
     if not paths:
-        click.echo("datakit: no dataset files to check (all excluded by include/exclude)",
+        click.echo("datakit: no dataset files to check (see [tool.datakit] include/exclude)",
                    err=True)
         return 0
     from datakit.validation.engine import validate_files

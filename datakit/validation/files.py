@@ -1,41 +1,129 @@
-"""Which of the given paths are datasets: include/exclude globs, folders expanded."""
+"""Which of the given paths are datasets: include/exclude globs, folders expanded, and, while
+``include`` is not configured, ``.json`` files that hold no records left out.
+
+pre-commit passes every staged file that its ``files`` pattern matches, so a dataset
+repository's ``package.json``, editor settings or COCO annotation files arrive here too. They
+are JSON objects; a Qwen-VL dataset is an array. With the default ``include``, a ``.json``
+file whose top level is an object is skipped unless it looks like records written the wrong
+way (one record with "conversations", records wrapped in an object, or JSON Lines), which
+the reader then reports (F002). A configured ``include`` means every match is a dataset.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
+from typing import Any
 
 from datakit.validation.settings import Settings
 
+HEAD_BYTES = 64 << 10
+PARSE_LIMIT_BYTES = 16 << 20  # larger objects are judged by their first HEAD_BYTES
+_SNIFFED_SUFFIXES = (".json", ".json.gz")
+_LEADING_SPACE = b"\xef\xbb\xbf \t\r\n"  # a BOM is the reader's finding, not a verdict here
 
-def dataset_files(paths: Iterable[Path], settings: Settings, cwd: str) -> list[str]:
+
+@dataclass
+class Selection:
+    files: list[str] = field(default_factory=list)
+    # (path, why) for files that matched include but hold no dataset
+    not_datasets: list[tuple[str, str]] = field(default_factory=list)
+
+
+def select_dataset_files(paths: Iterable[Path], settings: Settings) -> Selection:
     """Files to check, in the order given (folders expanded in sorted order).
 
     A file named explicitly that no include pattern matches, or that an exclude pattern
     matches, is skipped: pre-commit passes every staged file and only datasets count.
+    Patterns match the path relative to the folder of the configuration file (the working
+    directory without one) or the bare file name; ``*`` also matches ``/``.
     """
-    out: list[str] = []
+    base = os.path.abspath(settings.base_dir)
+    selection = Selection()
     for path in paths:
         if path.is_dir():
             for folder, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(names):
-                    candidate = os.path.join(folder, name)
-                    if _wanted(candidate, settings, cwd):
-                        out.append(candidate)
-        elif _wanted(str(path), settings, cwd) or not path.exists():
-            out.append(str(path))  # a missing file is reported, not silently skipped
-    return out
+                    _consider(os.path.join(folder, name), settings, base, selection)
+        elif path.exists():
+            _consider(str(path), settings, base, selection)
+        else:
+            selection.files.append(str(path))  # a missing file is reported, not skipped
+    return selection
 
 
-def _wanted(path: str, settings: Settings, cwd: str) -> bool:
-    rel = os.path.relpath(path, cwd) if os.path.isabs(path) else path
-    rel = rel.replace(os.sep, "/")
+def dataset_files(paths: Iterable[Path], settings: Settings) -> list[str]:
+    return select_dataset_files(paths, settings).files
+
+
+def _consider(path: str, settings: Settings, base: str, selection: Selection) -> None:
+    if not _wanted(path, settings, base):
+        return
+    if not settings.include_configured and path.lower().endswith(_SNIFFED_SUFFIXES):
+        why = not_a_dataset(path)
+        if why is not None:
+            selection.not_datasets.append((path, why))
+            return
+    selection.files.append(path)
+
+
+def _wanted(path: str, settings: Settings, base: str) -> bool:
+    rel = os.path.relpath(os.path.abspath(path), base).replace(os.sep, "/")
     name = rel.rsplit("/", 1)[-1]
 
     def hit(patterns: tuple[str, ...]) -> bool:
         return any(fnmatch(rel, p) or fnmatch(name, p) for p in patterns)
 
     return hit(settings.include) and not hit(settings.exclude)
+
+
+def not_a_dataset(path: str) -> str | None:
+    """Why a ``.json`` file is not a dataset, or None when it may be one (the reader then
+    judges it: anything unreadable or malformed is a finding, never a reason to skip)."""
+    try:
+        with _open(path) as handle:
+            head = handle.read(HEAD_BYTES)
+            if not head.lstrip(_LEADING_SPACE).startswith(b"{"):
+                return None
+            rest = handle.read(PARSE_LIMIT_BYTES - len(head) + 1)
+    except (OSError, EOFError, ValueError):
+        return None
+    import orjson
+
+    document: Any = None
+    if len(head) + len(rest) <= PARSE_LIMIT_BYTES:
+        try:
+            document = orjson.loads((head + rest).lstrip(_LEADING_SPACE))
+        except orjson.JSONDecodeError:
+            document = None
+    if isinstance(document, dict):
+        if _holds_records(document):
+            return None
+        return "a JSON object with no Qwen-VL records, not a dataset (an array of records)"
+    # Too large to parse here, or not one JSON value (JSON Lines, a syntax error).
+    if b'"conversations"' in head:
+        return None
+    return (f"it starts a JSON object and its first {HEAD_BYTES >> 10} KiB hold no Qwen-VL "
+            "records: not a dataset (an array of records)")
+
+
+def _holds_records(document: dict[str, Any]) -> bool:
+    if "conversations" in document:
+        return True
+    return any(
+        isinstance(value, list) and value and isinstance(value[0], dict)
+        and "conversations" in value[0]
+        for value in document.values()
+    )
+
+
+def _open(path: str) -> Any:
+    if path.lower().endswith(".gz"):
+        import gzip
+
+        return gzip.open(path, "rb")
+    return open(path, "rb")

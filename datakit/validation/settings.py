@@ -39,13 +39,17 @@ class Settings:
     box_convention_min_boxes: int = 4
     box_convention_share: float = 0.5
     max_findings_per_rule: int = 0  # 0 = unlimited
-    base_dir: str = "."  # where relative settings (image root, holdout) are resolved
+    base_dir: str = "."  # where relative settings (image root, holdout, patterns) are resolved
+    # Whether `include` came from a configuration file: then every match is a dataset; with
+    # the default, a .json object holding no records is skipped (validation/files.py).
+    include_configured: bool = False
 
     def with_overrides(self, **overrides: Any) -> Settings:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
-_KEYS = {f.name.replace("_", "-"): f.name for f in fields(Settings) if f.name != "base_dir"}
+_INTERNAL = ("base_dir", "include_configured")
+_KEYS = {f.name.replace("_", "-"): f.name for f in fields(Settings) if f.name not in _INTERNAL}
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -86,7 +90,7 @@ def load_settings(config: Path | None = None, start: Path | None = None) -> Sett
 
 
 def settings_from_table(table: dict[str, Any], *, source: str, base_dir: str = ".") -> Settings:
-    values: dict[str, Any] = {"base_dir": base_dir}
+    values: dict[str, Any] = {"base_dir": base_dir, "include_configured": "include" in table}
     defaults = Settings()
     for key, raw in table.items():
         name = _KEYS.get(key)
