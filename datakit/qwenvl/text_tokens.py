@@ -116,7 +116,7 @@ class TextScanner:
 
     __slots__ = ("_box_shortcut", "_cache", "_encode_fast", "_encode_ordinary")
 
-    _CACHE_LIMIT = 200_000
+    _CACHE_LIMIT = 65_536  # short strings: a few MB at most
     _CACHEABLE_CHARS = 24
 
     def __init__(
