@@ -27,11 +27,13 @@ from datakit.io.records import RawRecord
 from datakit.qwenvl.grammar import Box, Image, Ref, Text, parse_value
 from datakit.qwenvl.sample_tokens import SampleTokens
 
-# CJK Unified Ideographs with extension A, compatibility ideographs and the supplementary
-# ideographic planes (extensions B and later).
-_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
-# ASCII letters and the Latin-1 / Latin Extended-A and -B letters (not the x and / signs).
-_LATIN = re.compile("[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]")
+# Everything but the CJK Unified Ideographs with extension A, compatibility ideographs and the
+# supplementary ideographic planes (extensions B and later). Deleting the rest and measuring
+# what is left is faster than collecting matches.
+_NOT_HAN = re.compile("[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
+# Everything but ASCII letters and the Latin-1 / Latin Extended-A and -B letters (the x and /
+# signs are not letters).
+_NOT_LATIN = re.compile("[^A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,8 +168,8 @@ class _Content:
         if text.isascii():
             self.latin += sum(c.isalpha() for c in text)
             return
-        self.han += len(_HAN.findall(text))
-        self.latin += len(_LATIN.findall(text))
+        self.han += len(_NOT_HAN.sub("", text))
+        self.latin += len(_NOT_LATIN.sub("", text))
 
 
 def _digest(value: Any) -> int:
