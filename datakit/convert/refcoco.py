@@ -24,7 +24,7 @@ from datakit.convert.prompts import SPECIAL_TEXT_RE, PromptPicker, PromptSet
 from datakit.convert.refcoco_prompts import QWEN, AnswerStyle
 from datakit.convert.tally import Tally
 from datakit.qwenvl.boxes import GridBox, Rounding, xywh_px_to_grid, xyxy_px_to_grid
-from datakit.qwenvl.grammar import box_tag, grounding, picture
+from datakit.qwenvl.grammar import box_tag, picture
 
 Task = Literal["rec", "region"]
 TASKS: tuple[Task, ...] = ("rec", "region")
@@ -176,6 +176,7 @@ class _Converter:
         self.holdout: set[str] = set()
         self.refs_by_split: Counter[str] = Counter()
         self._sizes: dict[str, ImageSize | ImageProblem] = {}
+        self._only: dict[str, str] = {}
 
     def skip(self, item: RefItem, reason: str, detail: str = "") -> None:
         example = f"{item.where}{': ' + detail if detail else ''}"
@@ -270,7 +271,8 @@ class _Converter:
             seen_text.add(text)
             seen_keys.add(key)
             kept.append((key, text))
-            self.tally.use(SENTENCE)
+        if kept:
+            self.tally.use(SENTENCE, len(kept))
         return kept
 
     def _emit(
@@ -282,32 +284,44 @@ class _Converter:
         expressions: list[tuple[str, str]],
     ) -> None:
         base = f"{self.options.id_prefix}-{task}-{item.key}"
+        prefix = picture(1, path)
+        box_text = box_tag(box)
         if self.options.group_by == "ref":
-            turns = [self._turn(task, f"{base}#{n}", text, box) for n, (_, text) in
+            turns = [self._turn(task, f"{base}#{n}", text, box_text) for n, (_, text) in
                      enumerate(expressions)]
-            self.records.append(_record(base, path, turns))
+            self.records.append(_record(base, prefix, turns))
             return
         for key, text in expressions:
             record_id = f"{base}-s{key}"
-            self.records.append(_record(record_id, path, [self._turn(task, record_id, text, box)]))
+            turn = self._turn(task, record_id, text, box_text)
+            self.records.append(_record(record_id, prefix, [turn]))
 
-    def _turn(
-        self, task: Task, pick_key: str, text: str, box: tuple[int, int, int, int]
-    ) -> tuple[str, str]:
+    def _template(self, slot: str, pick_key: str) -> str:
+        # With one language and one template the choice needs no hashing: the common case.
+        only = self._only.get(slot, "")
+        if only:
+            return only
+        if slot not in self._only:
+            templates = self.options.prompts.templates[slot]
+            found = [t for lang in self.options.languages for t in templates.get(lang, ())]
+            self._only[slot] = found[0] if len(found) == 1 else ""
+            if len(found) == 1:
+                return found[0]
+        return self.picker.choose(slot, pick_key)[1]
+
+    def _turn(self, task: Task, pick_key: str, text: str, box_text: str) -> tuple[str, str]:
         if task == "rec":
-            question = self.picker.render(
-                "rec", pick_key, ref=f"<ref>{text}</ref>", expression=text
-            )
-            if self.options.answer_style == "ref-box":
-                return question, grounding(text, [box])
-            return question, box_tag(box)
-        return self.picker.render("region", pick_key, box=box_tag(box)), text
+            ref = f"<ref>{text}</ref>"
+            question = self._template("rec", pick_key).format(ref=ref, expression=text)
+            answer = ref + box_text if self.options.answer_style == "ref-box" else box_text
+            return question, answer
+        return self._template("region", pick_key).format(box=box_text), text
 
 
-def _record(record_id: str, path: str, turns: list[tuple[str, str]]) -> dict[str, Any]:
+def _record(record_id: str, picture_prefix: str, turns: list[tuple[str, str]]) -> dict[str, Any]:
     conversations: list[dict[str, str]] = []
     for number, (question, answer) in enumerate(turns):
-        value = picture(1, path) + question if number == 0 else question
+        value = picture_prefix + question if number == 0 else question
         conversations.append({"from": "user", "value": value})
         conversations.append({"from": "assistant", "value": answer})
     return {"id": record_id, "conversations": conversations}

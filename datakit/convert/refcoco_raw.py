@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from datakit.convert.refcoco import REF, SENTENCE, RefItem, RefSentence
-from datakit.convert.refer_pickle import load_refs_pickle
+from datakit.convert.refer_pickle import Py2Text, load_refs_pickle
 from datakit.convert.tally import Tally
 from datakit.errors import InputError
 
@@ -108,31 +108,31 @@ def read_refer(
     Every ref and every sentence is counted as seen in ``tally``.
     """
     name = display_name or str(refs_path)
-    loaded = load_refs_pickle(refs_path, name)
-    if loaded.latin1_strings:
-        tally.note("pickle-strings-read-as-latin1", n=loaded.latin1_strings)
-    refs = loaded.value
+    refs = load_refs_pickle(refs_path, name)
     if not isinstance(refs, list):
         raise InputError(
             f"{name}: not a refs file (the pickle holds a {type(refs).__name__}, not a list)",
             fix="use the refs(<splitBy>).p file of the refer release",
         )
+    py2 = Py2Text()
     items: dict[int, RefItem] = {}
-    for index, ref in enumerate(refs):
+    for index, raw_ref in enumerate(refs):
         tally.see(REF)
-        sentences = ref.get("sentences") if isinstance(ref, dict) else None
+        ref = py2.fields(raw_ref)
+        sentences = ref.get("sentences") if ref is not None else None
         n_sentences = len(sentences) if isinstance(sentences, list) else 0
         tally.see(SENTENCE, n_sentences)
         where = f"{name} ref #{index}"
-        if isinstance(ref, dict) and _is_id(ref.get("ref_id")):
+        if ref is not None and _is_id(ref.get("ref_id")):
             where = f"{name} ref_id {ref['ref_id']}"
-        item_or_reason = _item(ref, where, instances, text_field, tally)
+        item_or_reason = _item(raw_ref, ref, where, instances, text_field, tally, py2)
         if isinstance(item_or_reason, tuple):
             reason, detail = item_or_reason
             tally.skip(REF, reason, f"{where}: {detail}" if detail else where)
             if n_sentences:
                 tally.skip(SENTENCE, reason, n=n_sentences)
             continue
+        assert ref is not None
         ref_id = ref["ref_id"]
         if ref_id in items:
             tally.skip(REF, "duplicate-id", where)
@@ -140,19 +140,27 @@ def read_refer(
                 tally.skip(SENTENCE, "duplicate-id", n=len(item_or_reason.sentences))
             continue
         items[ref_id] = item_or_reason
+    if py2.latin1_strings:
+        tally.note("pickle-strings-read-as-latin1", n=py2.latin1_strings)
     return [items[ref_id] for ref_id in sorted(items)]
 
 
 def _item(
-    ref: Any, where: str, instances: Instances, text_field: TextField, tally: Tally
+    raw_ref: Any,
+    ref: dict[str, Any] | None,
+    where: str,
+    instances: Instances,
+    text_field: TextField,
+    tally: Tally,
+    py2: Py2Text,
 ) -> RefItem | tuple[str, str]:
-    if not isinstance(ref, dict):
-        return "malformed", f"a {type(ref).__name__}, not a dict"
+    if ref is None:
+        return "malformed", f"a {type(raw_ref).__name__}, not a dict"
     for key in ("ref_id", "ann_id", "image_id"):
         if not _is_id(ref.get(key)):
             return "malformed", f"{key} is {ref.get(key)!r}, not an integer id"
-    split = ref.get("split")
-    if not isinstance(split, str) or not split:
+    split = py2.text(ref.get("split"))
+    if not split:
         return "malformed", f"split is {split!r}"
     sentences = ref.get("sentences")
     if not isinstance(sentences, list):
@@ -172,9 +180,10 @@ def _item(
     if image is None:
         return "unknown-image-id", f"image_id {ref['image_id']} is not in instances.json"
     parsed: list[RefSentence] = []
-    for position, sentence in enumerate(sentences):
-        text = sentence.get(text_field) if isinstance(sentence, dict) else None
-        if not isinstance(text, str):
+    for position, raw_sentence in enumerate(sentences):
+        sentence = py2.fields(raw_sentence)
+        text = py2.text(sentence.get(text_field)) if sentence is not None else None
+        if sentence is None or text is None:
             tally.skip(SENTENCE, "malformed", f"{where} sentence #{position}")
             continue
         sent_id = sentence.get("sent_id")

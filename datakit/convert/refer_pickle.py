@@ -13,8 +13,10 @@ dicts of strings, integers and lists), so the loader admits nothing else:
   that cache is not empty rather than trust it.
 
 The files were written by Python 2, whose ``str`` is bytes. They are read with
-``encoding="bytes"`` and every byte string is then decoded as UTF-8 (Latin-1 when that
-fails, counted in ``PickleLoad.latin1_strings``), keys included; tuples become lists.
+``encoding="bytes"``; byte strings are then decoded as UTF-8 (Latin-1 when that fails, and
+counted), either all at once (``load_plain_pickle``) or field by field as they are read
+(``Py2Text``, what the converter uses: a refs file holds millions of token strings it never
+needs).
 """
 
 from __future__ import annotations
@@ -57,8 +59,9 @@ class PickleLoad:
     latin1_strings: int
 
 
-def load_plain_pickle(data: bytes, display_name: str) -> PickleLoad:
-    """Unpickle ``data`` admitting only containers, strings and numbers.
+def unpickle_plain(data: bytes, display_name: str) -> Any:
+    """Unpickle ``data`` admitting only containers, strings and numbers; Python 2 ``str``
+    values (and keys) stay ``bytes`` (see ``Py2Text``).
 
     Raises ``InputError`` naming ``display_name`` when the pickle asks for anything else or is
     not a readable pickle at all; in both cases nothing of the pickle has run.
@@ -87,13 +90,52 @@ def load_plain_pickle(data: bytes, display_name: str) -> PickleLoad:
             f"{display_name}: not a readable pickle ({type(exc).__name__}: {exc})",
             fix="check that this is the refs(<splitBy>).p file and that it is complete",
         ) from None
+    return raw
+
+
+def load_plain_pickle(data: bytes, display_name: str) -> PickleLoad:
+    """``unpickle_plain`` with every byte string decoded to text and tuples made lists.
+
+    Walking a whole refs file this way costs more than unpickling it; the converter decodes
+    only the fields it reads (``Py2Text``).
+    """
     decoder = _Decoder(display_name)
-    value = decoder.decode(raw)
+    value = decoder.decode(unpickle_plain(data, display_name))
     return PickleLoad(value, decoder.latin1_strings)
 
 
-def load_refs_pickle(path: Path, display_name: str | None = None) -> PickleLoad:
-    """Read and restrictedly unpickle a refs file (see ``load_plain_pickle``)."""
+class Py2Text:
+    """Text out of unpickled Python 2 values, on demand: byte strings as UTF-8, or Latin-1
+    when they are not UTF-8 (counted in ``latin1_strings``)."""
+
+    def __init__(self) -> None:
+        self.latin1_strings = 0
+
+    def text(self, value: Any) -> str | None:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, bytes):
+            try:
+                return value.decode("utf-8")
+            except UnicodeDecodeError:
+                self.latin1_strings += 1
+                return value.decode("latin-1")
+        return None
+
+    def fields(self, value: Any) -> dict[str, Any] | None:
+        """A dict with its text keys decoded (other keys dropped), or ``None``."""
+        if not isinstance(value, dict):
+            return None
+        out = {}
+        for key, item in value.items():
+            name = self.text(key)
+            if name is not None:
+                out[name] = item
+        return out
+
+
+def load_refs_pickle(path: Path, display_name: str | None = None) -> Any:
+    """Read and restrictedly unpickle a refs file (see ``unpickle_plain``)."""
     from datakit.io.source import OpenFailed, open_binary
 
     name = display_name or str(path)
@@ -104,7 +146,7 @@ def load_refs_pickle(path: Path, display_name: str | None = None) -> PickleLoad:
         raise InputError(f"{name}: {exc.problem.message}", fix=exc.problem.fix) from None
     except OSError as exc:
         raise InputError(f"{name}: cannot read: {exc.strerror}", fix="check the file") from None
-    return load_plain_pickle(data, name)
+    return unpickle_plain(data, name)
 
 
 class _Decoder:
