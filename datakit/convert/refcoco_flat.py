@@ -249,6 +249,13 @@ def _json_rows(path: Path, file: str, builder: _Builder) -> Iterator[_Row]:
     for item in iter_records(path, display_name=file):
         if isinstance(item, FileProblem):
             where = file + (f":{item.line}" if item.line is not None else "")
+            if item.kind == "wrong-top-level":
+                raise InputError(
+                    f"{file}: not flattened RefCOCO rows (a JSON file must be one array of "
+                    "row objects)",
+                    fix="for the raw refer layout pass refs(<splitBy>).p (its instances.json "
+                    "is found beside it); otherwise pass JSONL, a JSON array or Parquet",
+                )
             if item.fatal:
                 raise InputError(f"{where}: {item.message}", fix=item.fix)
             yield _Row(where, "", None, (item.kind, item.message))

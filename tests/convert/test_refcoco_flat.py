@@ -144,6 +144,8 @@ def test_broken_inputs_are_clear_errors(tmp_path: Path) -> None:
     text.write_text("a,b\n")
     with pytest.raises(InputError, match=r"train\.csv: not a file datakit reads"):
         _convert([text])
+    with pytest.raises(InputError, match=r"instances\.json: not flattened RefCOCO rows"):
+        _convert([DATA / "data" / "refcoco" / "instances.json"])
     empty = tmp_path / "train.jsonl"
     empty.write_text("")
     with pytest.raises(InputError):
