@@ -79,8 +79,11 @@ def outline_px(
 ) -> tuple[int, int, int, int]:
     """The inclusive pixel rectangle (left, top, right, bottom) whose outer edge is the box:
     pixels from ``round(x1 px)`` up to, not including, ``round(x2 px)``; clamped to the image
-    and at least one pixel wide and high."""
-    x1, y1, x2, y2 = xyxy_norm1000_to_xyxy_px(xyxy_norm1000, width, height)
+    and at least one pixel wide and high. Corners in the wrong order are drawn as the
+    rectangle they span (validation reports them as B003)."""
+    ax, ay, bx, by = xyxy_norm1000_to_xyxy_px(xyxy_norm1000, width, height)
+    x1, x2 = min(ax, bx), max(ax, bx)
+    y1, y2 = min(ay, by), max(ay, by)
     left = min(max(round(x1), 0), width - 1)
     top = min(max(round(y1), 0), height - 1)
     right = min(max(round(x2) - 1, left), width - 1)

@@ -127,7 +127,7 @@ def _sample(number: int, view: SampleView) -> str:
     out.append("</div>\n<div class=\"conversation\">")
     out.append(f"<h2>{e(head)} <span class=\"where\">{e(view.file)} record {view.index}"
                "</span></h2>")
-    if view.error is not None:
+    if view.error is not None and not view.findings:
         out.append(f"<ul class=\"findings\"><li class=\"sev-error\">{e(view.error)}</li></ul>")
     if view.findings:
         out.append("<ul class=\"findings\">")

@@ -23,6 +23,7 @@ from datakit.validation.settings import Settings
 
 IMAGES_DIR = "images"
 _OUR_PICTURE = re.compile(r"\d{4,}-\d+\.png")
+_FILE_NOTES = 5  # findings about whole files shown in the gallery's header
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,9 @@ def write_preview(
     sample_font = fonts.get(16)
     result.font_name, result.font_cjk = sample_font.name, sample_font.cjk
     notes = _notes(paths, selection.candidates, len(views), options, sample_font)
+    if found is not None:
+        notes.extend(f"{f.location.file}: {f.code} {f.name}: {f.message}"
+                     for f in found.file_level[:_FILE_NOTES])
     from datakit.io.atomic import atomic_writer
 
     page = render_gallery(views, "datakit preview", notes)

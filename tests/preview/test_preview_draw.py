@@ -25,6 +25,7 @@ from datakit.preview.layout import PALETTE, PlannedBox
         ((990, 0, 999, 10), (128, 2), (127, 0, 127, 0)),  # clamped to the picture
         # v / 1000 * size, not v / 999: 990/999*1000 would put the right edge at 990
         ((0, 0, 990, 990), (1000, 1000), (0, 0, 989, 989)),
+        ((375, 833, 62, 500), (320, 240), (20, 120, 119, 199)),  # swapped: the same rectangle
     ],
 )
 def test_outline_px_is_the_documented_inverse(

@@ -121,6 +121,7 @@ def test_large_pictures_are_scaled_by_one_factor(rendered: dict[str, Any]) -> No
     assert _png(rendered, "large-1500x600.png").size == (1024, 410)
 
 
+@pytest.mark.filterwarnings("ignore:Palette images with Transparency")
 @pytest.mark.parametrize("name", [
     "hopper.jpg", "hopper_orientation_6.jpg", "exif6-300x200.jpg", "pil_sample_cmyk.jpg",
     "pil123p.png", "200x32_la.png", "hopper_bw_500.png",
