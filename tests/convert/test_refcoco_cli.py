@@ -110,11 +110,16 @@ def test_every_golden_output_passes_datakit_validate() -> None:
     assert result.stdout.startswith("0 error(s), 0 warning(s), 0 info in ")
 
 
-def test_holdout_is_read_by_validate_and_finds_the_leak(tmp_path: Path) -> None:
-    result = _datakit("validate", "--images", "none", "--holdout",
-                      str(GOLDEN / "raw-unc-all.holdout.json"), str(GOLDEN / "raw-unc-all.json"))
-    assert result.returncode == 1
-    assert "holdout" in result.stdout
+def test_the_holdout_finds_evaluation_images_in_a_mix_and_none_in_train() -> None:
+    holdout = str(GOLDEN / "raw-unc-all.holdout.json")
+    leaky = _datakit("validate", "--images", "none", "--holdout", holdout,
+                     str(GOLDEN / "raw-unc-all.json"))
+    assert leaky.returncode == 1
+    # val r2 (2 sentences) and testB r4 use image 25, testA r3 (2 sentences) image 30.
+    assert leaky.stdout.count("D003 error holdout-leak") == 5
+    train = _datakit("validate", "--images", "none", "--holdout", holdout,
+                     str(GOLDEN / "raw-unc-train-ref-turns.json"))
+    assert train.returncode == 0, train.stdout
 
 
 def test_a_malicious_pickle_is_refused_and_runs_nothing(tmp_path: Path) -> None:
