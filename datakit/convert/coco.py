@@ -144,8 +144,7 @@ def convert_coco(
             "the caption task needs a COCO captions file",
             fix="pass a captions file, or choose --task grounding/detection",
         )
-    prompts = BUILTIN if options.prompts is None else BUILTIN.merged(options.prompts)
-    prompts.check(SLOTS, options.languages, used=_slots_for(tasks, options.caption_mode))
+    prompts = check_prompts(options)
 
     tally = Tally()
     index = CocoIndex()
@@ -168,6 +167,15 @@ def convert_coco(
     picker = prompts.picker(options.seed, options.languages)
     records = iter_records(index, options, picker, tally, read_size, progress)
     return records, tally
+
+
+def check_prompts(options: CocoOptions) -> PromptSet:
+    """The prompt set the options select, checked for the options' tasks and languages
+    (``ConfigError`` otherwise): cheap, so callers run it before loading any input."""
+    prompts = BUILTIN if options.prompts is None else BUILTIN.merged(options.prompts)
+    used = _slots_for(set(options.tasks), options.caption_mode)
+    prompts.check(SLOTS, options.languages, used=used)
+    return prompts
 
 
 def _slots_for(tasks: set[str], caption_mode: str) -> list[str]:

@@ -64,7 +64,10 @@ def _is_id(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return type(value) in _NUMBER_TYPES and math.isfinite(value)
+    try:
+        return type(value) in _NUMBER_TYPES and math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
 
 
 def _show(value: Any) -> str:
@@ -128,9 +131,7 @@ def index_images(
             continue
         if hashable:
             seen_here.add(image_id)
-        if merge and hashable and (
-            image_id in index.images or image_id in index.skipped_image_ids
-        ):
+        if merge and hashable and (image_id in index.images or image_id in index.skipped_image_ids):
             _merge_image(index, record, where, tally)
             continue
         tally.see("image")
@@ -275,7 +276,7 @@ def index_boxes(
                 and (crowd == 0 or crowd == 1)
                 and type(crowd) in (int, bool)
             )
-        except (KeyError, TypeError, ValueError, AttributeError):
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
             ok = False
         if not ok:
             where = _record_label(name, "annotations", i, record)
@@ -381,3 +382,13 @@ def _caption_problem(record: Any) -> str | None:
     if not isinstance(record["caption"], str):
         return f"'caption' must be a string, got {_show(record['caption'])}"
     return None
+
+
+def coco_file_kind(data: Any) -> str:
+    """``captions`` when the annotations carry ``caption`` text, else ``instances``."""
+    annotations = data.get("annotations") if isinstance(data, dict) else None
+    if isinstance(annotations, list):
+        for record in annotations:
+            if isinstance(record, dict):
+                return "captions" if "caption" in record and "bbox" not in record else "instances"
+    return "instances"

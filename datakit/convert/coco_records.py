@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from datakit.convert.coco_index import (
+    AnnotationId,
     BoxRow,
     CaptionRow,
     CocoImage,
     CocoIndex,
+    ImageId,
     id_sort_key,
 )
+from datakit.convert.grid_batch import DEGENERATE_NAMES, xywh_px_to_grid_batch
 from datakit.convert.image_files import ImageProblem, ImageSize, SizeReader, unsafe_relative_path
 from datakit.convert.prompts import SPECIAL_TEXT_RE, PromptPicker
 from datakit.convert.tally import Tally
-from datakit.qwenvl.boxes import xywh_px_to_grid
 from datakit.qwenvl.grammar import grounding, picture
 
 if TYPE_CHECKING:
@@ -27,7 +30,7 @@ Grid = tuple[int, int, int, int]
 # The model slices <img>...</img> so that a 255- or 256-byte path passes the tokenizer and
 # then fails in the forward pass; 254 UTF-8 bytes is the longest path that trains.
 MAX_PATH_BYTES = 254
-_PROGRESS_EVERY = 4096
+_CHUNK_IMAGES = 4096
 
 
 def iter_records(
@@ -38,42 +41,108 @@ def iter_records(
     read_size: SizeReader | None,
     progress: Callable[[int, int], None] | None,
 ) -> Iterator[Record]:
+    """Images in id order, a chunk at a time: each image's path and size, then every box of
+    the chunk on the grid at once, then the records. A chunk never holds more images than
+    ``limit`` still allows, so no image past the limit is sized or noted."""
     image_ids = sorted(index.images, key=id_sort_key)
     check_paths = bool(options.path_prefix) or read_size is not None
     used_images = 0
+    done = 0
     total = len(image_ids)
-    for done, image_id in enumerate(image_ids, 1):
-        if progress is not None and done % _PROGRESS_EVERY == 0:
-            progress(done, total)
-        image = index.images.pop(image_id)
-        # popped, so memory shrinks as records are produced
-        boxes = index.boxes_by_image.pop(image_id, [])
-        captions = index.captions_by_image.pop(image_id, [])
-        if options.limit is not None and used_images >= options.limit:
-            _skip_image(tally, image, "beyond-limit", boxes, captions, "beyond-limit")
-            continue
-        if not boxes and not captions:
-            tally.skip("image", "no-annotations", _label(image))
-            continue
-        path = _trainer_path(image, options.path_prefix, check_paths)
-        size = path if isinstance(path, ImageProblem) else _size(image, read_size, options, tally)
-        if isinstance(size, ImageProblem):
-            _skip_image(tally, image, size.reason, boxes, captions, "image-skipped", size.detail)
-            continue
-        assert isinstance(path, str)
-        records = list(
-            _image_records(
-                image, path, size, boxes, captions, index.name_order, options, picker, tally
+    while done < total:
+        room = _CHUNK_IMAGES if options.limit is None else options.limit - used_images
+        if room <= 0:
+            for image_id in image_ids[done:]:
+                image = index.images.pop(image_id)
+                boxes = index.boxes_by_image.pop(image_id, [])
+                captions = index.captions_by_image.pop(image_id, [])
+                _skip_image(tally, image, "beyond-limit", boxes, captions, "beyond-limit")
+            break
+        chunk = image_ids[done : done + min(room, _CHUNK_IMAGES)]
+        done += len(chunk)
+        ready = [
+            item
+            for item in (
+                _prepare(index, image_id, options, read_size, check_paths, tally)
+                for image_id in chunk
             )
+            if item is not None
+        ]
+        grids = _chunk_grids(ready, options)
+        for item, image_grids in zip(ready, grids, strict=True):
+            records = list(
+                _image_records(item, image_grids, index.name_order, options, picker, tally)
+            )
+            if records:
+                used_images += 1
+                tally.use("image")
+                yield from records
+            else:
+                tally.skip("image", "nothing-usable", _label(item.image))
+        if progress is not None:
+            progress(done, total)
+
+
+@dataclass(frozen=True, slots=True)
+class _Ready:
+    """An image with a usable path and size, and what is filed under it."""
+
+    image: CocoImage
+    path: str
+    size: tuple[float, float]
+    boxes: list[BoxRow]
+    captions: list[CaptionRow]
+
+
+def _prepare(
+    index: CocoIndex,
+    image_id: ImageId,
+    options: CocoOptions,
+    read_size: SizeReader | None,
+    check_paths: bool,
+    tally: Tally,
+) -> _Ready | None:
+    # popped, so memory shrinks as records are produced
+    image = index.images.pop(image_id)
+    boxes = index.boxes_by_image.pop(image_id, [])
+    captions = index.captions_by_image.pop(image_id, [])
+    if not boxes and not captions:
+        tally.skip("image", "no-annotations", _label(image))
+        return None
+    path = _trainer_path(image, options.path_prefix, check_paths)
+    size = path if isinstance(path, ImageProblem) else _size(image, read_size, options, tally)
+    if isinstance(size, ImageProblem):
+        _skip_image(tally, image, size.reason, boxes, captions, "image-skipped", size.detail)
+        return None
+    assert isinstance(path, str)
+    return _Ready(image, path, size, boxes, captions)
+
+
+# Per image: (xyxy_norm1000, clipped, degenerate code) of each of its boxes, in filing order.
+_ImageGrids = list[tuple[Grid, bool, int]]
+
+
+def _chunk_grids(ready: list[_Ready], options: CocoOptions) -> list[_ImageGrids]:
+    xywh = [row[2:6] for item in ready for row in item.boxes]
+    if not xywh:
+        return [[] for _ in ready]
+    sizes = [item.size for item in ready for _ in item.boxes]
+    batch = xywh_px_to_grid_batch(xywh, sizes, options.rounding)
+    flat = list(
+        zip(
+            map(tuple, batch.xyxy_norm1000.tolist()),
+            batch.clipped.tolist(),
+            batch.degenerate.tolist(),
+            strict=True,
         )
-        if not records:
-            tally.skip("image", "nothing-usable", _label(image))
-            continue
-        used_images += 1
-        tally.use("image")
-        yield from records
-    if progress is not None:
-        progress(total, total)
+    )
+    out: list[_ImageGrids] = []
+    start = 0
+    for item in ready:
+        end = start + len(item.boxes)
+        out.append(flat[start:end])
+        start = end
+    return out
 
 
 def _label(image: CocoImage) -> str:
@@ -152,35 +221,31 @@ def _size(
 
 
 def _grid_groups(
-    image: CocoImage,
-    size: tuple[float, float],
-    boxes: Sequence[BoxRow],
+    item: _Ready,
+    grids: _ImageGrids,
     name_order: dict[str, int],
     options: CocoOptions,
     tally: Tally,
 ) -> list[tuple[str, list[Grid]]]:
-    width, height = size
+    """The image's kept boxes per category name, in ``name_order``, each list ordered top to
+    bottom, left to right (source y, x, then annotation id) and cut to ``max_boxes``."""
     groups: dict[str, list[tuple[float, float, tuple[int, int, str], Grid]]] = {}
-    for ann_id, name, x, y, w, h, crowd in boxes:
+    for (ann_id, name, x, y, w, h, crowd), (grid, clipped, degenerate) in zip(
+        item.boxes, grids, strict=True
+    ):
         if crowd and not options.include_crowd:
-            tally.skip("annotation", "crowd")
+            tally.skip("annotation", "crowd", f"{_label(item.image)}: annotation {ann_id}")
             continue
-        grid = xywh_px_to_grid((x, y, w, h), width, height, options.rounding)
-        if grid.degenerate is not None or grid.xyxy_norm1000 is None:
+        if degenerate:
             tally.skip(
                 "annotation",
-                f"degenerate-{grid.degenerate}",
-                f"{_label(image)}: annotation {ann_id} bbox [{x:g}, {y:g}, {w:g}, {h:g}] "
-                f"on a {width:g}x{height:g} image",
+                f"degenerate-{DEGENERATE_NAMES[degenerate]}",
+                _box_label(item, ann_id, (x, y, w, h)),
             )
             continue
-        if grid.clipped:
-            tally.note(
-                "box-clipped",
-                f"{_label(image)}: annotation {ann_id} bbox [{x:g}, {y:g}, {w:g}, {h:g}] "
-                f"leaves the {width:g}x{height:g} image",
-            )
-        groups.setdefault(name, []).append((y, x, id_sort_key(ann_id), grid.xyxy_norm1000))
+        if clipped:
+            tally.note("box-clipped", _box_label(item, ann_id, (x, y, w, h)))
+        groups.setdefault(name, []).append((y, x, id_sort_key(ann_id), grid))
     out = []
     for name in sorted(groups, key=name_order.__getitem__):
         rows = sorted(groups[name])
@@ -192,33 +257,41 @@ def _grid_groups(
     return out
 
 
+def _box_label(item: _Ready, ann_id: AnnotationId, xywh: tuple[float, ...]) -> str:
+    x, y, w, h = xywh
+    width, height = item.size
+    return (
+        f"{_label(item.image)}: annotation {ann_id} bbox [{x:g}, {y:g}, {w:g}, {h:g}] "
+        f"on a {width:g}x{height:g} image"
+    )
+
+
 def _image_records(
-    image: CocoImage,
-    path: str,
-    size: tuple[float, float],
-    boxes: Sequence[BoxRow],
-    captions: Sequence[CaptionRow],
+    item: _Ready,
+    grids: _ImageGrids,
     name_order: dict[str, int],
     options: CocoOptions,
     picker: PromptPicker,
     tally: Tally,
 ) -> Iterator[Record]:
+    image = item.image
     base = f"coco-{options.split}-{image.image_id}" if options.split else f"coco-{image.image_id}"
-    prefix = picture(1, path)
+    prefix = picture(1, item.path)
     tasks = options.tasks
-    if boxes:
-        groups = _grid_groups(image, size, boxes, name_order, options, tally)
+    if item.boxes:
+        groups = _grid_groups(item, grids, name_order, options, tally)
+        answers = [grounding(name, boxes) for name, boxes in groups]
         if "grounding" in tasks:
-            for n, (name, grids) in enumerate(groups, 1):
+            for n, ((name, _), answer) in enumerate(zip(groups, answers, strict=True), 1):
                 record_id = f"{base}-grounding-{n}"
                 question = picker.render("grounding", record_id, category=name)
-                yield _record(record_id, [prefix + question, grounding(name, grids)])
-        if "detection" in tasks and groups:
+                yield _record(record_id, [prefix + question, answer])
+        if "detection" in tasks and answers:
             record_id = f"{base}-detection"
-            answer = "".join(grounding(name, grids) for name, grids in groups)
-            yield _record(record_id, [prefix + picker.render("detection", record_id), answer])
-    if captions:
-        ordered = sorted(captions, key=lambda row: id_sort_key(row[0]))
+            question = picker.render("detection", record_id)
+            yield _record(record_id, [prefix + question, "".join(answers)])
+    if item.captions:
+        ordered = sorted(item.captions, key=lambda row: id_sort_key(row[0]))
         tally.use("caption", len(ordered))
         if options.caption_mode == "turns":
             record_id = f"{base}-caption"

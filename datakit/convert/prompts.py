@@ -123,7 +123,9 @@ def _check_template(
     try:
         names = placeholders(template)
     except ValueError as exc:
-        raise ConfigError(f"{where}: {exc}", fix="write literal braces as {{ and }}") from None
+        raise ConfigError(
+            f"{where}: {exc}", fix="write placeholders as {name}, literal braces as {{ and }}"
+        ) from None
     allowed = ", ".join("{" + n + "}" for n in sorted(spec.allowed)) or "none"
     for name in names:
         if name not in spec.allowed:

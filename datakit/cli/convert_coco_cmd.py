@@ -1,0 +1,261 @@
+"""``datakit convert coco``: a thin adapter from options and files to ``convert_coco``."""
+
+from __future__ import annotations
+
+import gc
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from datakit.cli.run import EXIT_FINDINGS, EXIT_OK
+from datakit.errors import ConfigError
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _renames(values: tuple[str, ...]) -> dict[str, str]:
+    renames: dict[str, str] = {}
+    for value in values:
+        old, sep, new = value.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise ConfigError(
+                f"--rename {value!r} is not OLD=NEW", fix="e.g. --rename 'tv=television'"
+            )
+        renames[old.strip()] = new.strip()
+    return renames
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--output", "-o", required=True, type=click.Path(path_type=Path),
+              help="The Qwen-VL training file to write (atomically).")
+@click.option("--format", "output_format", type=click.Choice(["json", "jsonl"]), default="json",
+              show_default=True,
+              help="json: one array (what the trainer loads); jsonl: one record per line.")
+@click.option("--task", "tasks", multiple=True,
+              help="grounding, detection, caption (comma lists; default: grounding for an "
+              "instances file, caption for a captions file).")
+@click.option("--language", "languages", default="en", show_default=True,
+              help="Prompt languages, picked per sample: en, zh or en,zh.")
+@click.option("--templates", type=click.Path(path_type=Path),
+              help="Prompt templates (JSON, or TOML): {slot: {language: [template, ...]}}; "
+              "slots grounding ({category}), detection, caption, caption.followup.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the per-sample prompt choice.")
+@click.option("--rounding", type=click.Choice(["floor", "round"]), default="floor",
+              show_default=True, help="Pixel to grid rule: min(999, floor(v/size*1000)) or round.")
+@click.option("--max-boxes", type=click.IntRange(min=1),
+              help="At most this many boxes per category and image (top to bottom, left to "
+              "right).")
+@click.option("--include-crowd", is_flag=True,
+              help="Keep iscrowd=1 annotations (skipped by default).")
+@click.option("--rename", "renames", multiple=True, metavar="OLD=NEW",
+              help="Write category OLD as NEW (repeatable; NEW may merge categories).")
+@click.option("--categories", "categories", multiple=True,
+              help="Keep only these categories (source names, comma lists).")
+@click.option("--image-root", type=click.Path(path_type=Path),
+              help="Folder holding the images: their sizes are read from the files, and missing "
+              "or unreadable files are skipped.")
+@click.option("--path-prefix",
+              help="Prepended to file_name in the output: the path the trainer opens from its "
+              "working directory (default: --image-root as given, or nothing).")
+@click.option("--size-mismatch", type=click.Choice(["file", "annotation", "skip"]),
+              default="file", show_default=True,
+              help="With --image-root, when the file's size differs from the annotation's.")
+@click.option("--caption-mode", type=click.Choice(["each", "turns"]), default="each",
+              show_default=True, help="One sample per caption, or all captions as turns of one.")
+@click.option("--split", help="Split name written into the record ids (e.g. train2017).")
+@click.option("--limit", type=click.IntRange(min=0), help="Convert only the first N usable images.")
+@click.option("--report", type=click.Path(path_type=Path),
+              help="Also write the tally and options as JSON to this file.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar (default: when stderr is a terminal).")
+@click.option("--quiet", "-q", is_flag=True, help="No tally table on stderr.")
+def coco(files: tuple[Path, ...], output: Path, output_format: str, tasks: tuple[str, ...],
+         languages: str, templates: Path | None, seed: int, rounding: str,
+         max_boxes: int | None, include_crowd: bool, renames: tuple[str, ...],
+         categories: tuple[str, ...], image_root: Path | None, path_prefix: str | None,
+         size_mismatch: str, caption_mode: str, split: str | None, limit: int | None,
+         report: Path | None, progress: bool | None, quiet: bool) -> int:
+    """Convert COCO instances and/or captions JSON to Qwen-VL conversations.
+
+    FILES: one instances file and/or one captions file of the same split (.json or .json.gz).
+    Every image, category, annotation and caption is used or skipped with a reason.
+
+    \b
+    Exit codes: 0 written, 1 written but input records were skipped as faulty
+    (malformed, duplicate ids, dangling references, missing images),
+    2 usage or input error (nothing written), 3 internal error.
+    """
+    from datakit.convert.coco import CocoInput, CocoOptions, check_prompts
+    from datakit.convert.coco_load import load_coco_file
+    from datakit.convert.prompts import load_prompt_file, required_languages
+    from datakit.io.atomic import check_not_input
+
+    if report is not None and report.resolve() == output.resolve():
+        raise ConfigError("--report and --output are the same file", fix="name two files")
+    for target in (output, report):
+        if target is not None:
+            check_not_input(target, files)
+    user_prompts = load_prompt_file(templates) if templates is not None else None
+    if image_root is not None and not image_root.is_dir():
+        raise ConfigError(f"--image-root {image_root} is not a folder", fix="check the path")
+    base = dict(
+        languages=tuple(required_languages(languages)), prompts=user_prompts, seed=seed,
+        rounding=rounding, max_boxes=max_boxes, include_crowd=include_crowd,
+        renames=_renames(renames), categories=frozenset(_split(categories)) or None,
+        path_prefix=path_prefix if path_prefix is not None else _default_prefix(image_root),
+        split=split, limit=limit, caption_mode=caption_mode, size_mismatch=size_mismatch,
+    )
+    chosen = tuple(_split(tasks))
+    # Templates and options fail here, before a large annotation file is read.
+    check_prompts(CocoOptions(tasks=chosen or ("grounding",), **base))  # type: ignore[arg-type]
+
+    sources = _load_sources(files, load_coco_file)
+    instances, captions = sources.get("instances"), sources.get("captions")
+    if not chosen:
+        chosen = (("grounding",) if instances else ()) + (("caption",) if captions else ())
+    options = CocoOptions(tasks=chosen, **base)  # type: ignore[arg-type]
+    inputs = [CocoInput(data, str(path)) if data is not None else None
+              for path, data in (instances or (None, None), captions or (None, None))]
+    del sources, instances, captions
+    return _run(inputs[0], inputs[1], options, files, output, output_format, image_root,
+                report, progress, quiet)
+
+
+def _default_prefix(image_root: Path | None) -> str:
+    if image_root is None:
+        return ""
+    text = image_root.as_posix()
+    return "" if text == "." else text
+
+
+def _load_sources(
+    files: tuple[Path, ...], load: Callable[[Path], Any]
+) -> dict[str, tuple[Path, Any]]:
+    from datakit.convert.coco_index import coco_file_kind
+
+    sources: dict[str, tuple[Path, Any]] = {}
+    for path in files:
+        data = load(path)
+        kind = coco_file_kind(data)
+        if kind in sources:
+            raise ConfigError(
+                f"{path} and {sources[kind][0]} are both COCO {kind} files",
+                fix="convert one split at a time: one instances and/or one captions file",
+            )
+        sources[kind] = (path, data)
+    return sources
+
+
+def _run(instances: Any, captions: Any, options: Any, files: tuple[Path, ...], output: Path,
+         output_format: str, image_root: Path | None, report: Path | None,
+         progress: bool | None, quiet: bool) -> int:
+    from rich.console import Console
+
+    from datakit.cli.tally_table import print_tally
+    from datakit.convert.coco import PROBLEM_REASONS, convert_coco, has_problems
+    from datakit.convert.image_files import size_reader
+    from datakit.io.atomic import write_json_array, write_jsonl
+
+    by_task: Counter[str] = Counter()
+    with _progress_bar(progress) as update:
+        with _collector_paused():
+            records, tally = convert_coco(
+                instances, captions, options,
+                read_size=size_reader(image_root) if image_root is not None else None,
+                progress=update,
+            )
+
+        def counted() -> Iterator[dict[str, Any]]:
+            for record in records:
+                by_task[_task_of(record["id"])] += 1
+                yield record
+            # Still inside the atomic write: an unbalanced tally leaves no output behind.
+            tally.check_balanced()
+
+        write = write_json_array if output_format == "json" else write_jsonl
+        written = write(output, counted(), inputs=files)
+    console = Console(stderr=True)
+    if not quiet:
+        print_tally(tally, PROBLEM_REASONS, title=f"{output}: {written:,} records", console=console)
+    problems = has_problems(tally)
+    if report is not None:
+        _write_report(report, files, output, output_format, options, written, by_task,
+                      tally, problems)
+    return EXIT_FINDINGS if problems else EXIT_OK
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Index without the cyclic garbage collector, then move everything built so far (the
+    parsed files, the index: millions of acyclic objects) out of its sight for good, so that
+    the collections the record pass triggers stay cheap."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
+def _task_of(record_id: str) -> str:
+    if record_id.endswith(("-detection", "-caption")):
+        return record_id.rsplit("-", 1)[1]
+    return record_id.rsplit("-", 2)[1]
+
+
+@contextmanager
+def _progress_bar(enabled: bool | None) -> Iterator[Callable[[int, int], None] | None]:
+    if not (sys.stderr.isatty() if enabled is None else enabled):
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress("images", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("images", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _write_report(report: Path, files: tuple[Path, ...], output: Path, output_format: str,
+                  options: Any, written: int, by_task: Counter[str], tally: Any,
+                  problems: bool) -> None:
+    import orjson
+
+    from datakit.io.atomic import atomic_writer
+
+    document = {
+        "command": "datakit convert coco",
+        "inputs": [str(path) for path in files],
+        "output": {"path": str(output), "format": output_format, "records": written,
+                   "records_by_task": dict(sorted(by_task.items()))},
+        "options": {
+            "tasks": list(options.tasks), "languages": list(options.languages),
+            "templates": options.prompts.source if options.prompts else "built-in",
+            "seed": options.seed, "rounding": options.rounding, "max_boxes": options.max_boxes,
+            "include_crowd": options.include_crowd,
+            "renames": dict(sorted(options.renames.items())),
+            "categories": sorted(options.categories) if options.categories else None,
+            "path_prefix": options.path_prefix, "split": options.split, "limit": options.limit,
+            "caption_mode": options.caption_mode, "size_mismatch": options.size_mismatch,
+        },
+        "input_problems": problems,
+        "tally": tally.as_dict(),
+    }
+    with atomic_writer(report, inputs=files) as handle:
+        handle.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
