@@ -13,6 +13,7 @@ from datakit.io.records import FileProblem, RawRecord
 from datakit.io.source import BOM, JSON_WHITESPACE, StreamBroken, Utf8Checker, char_count
 
 Item = RawRecord | FileProblem
+_BLANK = frozenset(JSON_WHITESPACE)
 
 
 class JsonLinesSplitter:
@@ -33,13 +34,44 @@ class JsonLinesSplitter:
         self._utf8 = Utf8Checker()
         self._bad_utf8: int | None = None
 
-    def feed(self, chunk: bytes) -> Iterator[Item]:
+    def feed(self, chunk: bytes) -> list[Item]:
+        """Records and problems completed by the next chunk, in file order."""
+        out: list[Item] = []
         begin = 0
         if self._base == 0:
-            if chunk.startswith(BOM):
-                begin = len(BOM)
-                self._line_offset = begin
-                yield self._problem(
+            begin = self._start_of_file(chunk, out)
+            if self.stopped:
+                return out
+        bad = self._utf8.first_error(chunk)
+        if bad is not None:
+            self._bad_utf8 = self._base + bad
+        pos = begin
+        # Line by line while something needs care: a line carried over from the previous
+        # chunk, the first line (which may show the file is not JSON Lines), invalid UTF-8.
+        while not self.stopped and (
+            self._carry_size or not self._seen_text or self._bad_utf8 is not None
+        ):
+            newline = chunk.find(b"\n", pos)
+            if newline < 0:
+                break
+            out.extend(self._end_line(chunk[pos:newline]))
+            pos = newline + 1
+        if not self.stopped:
+            last = chunk.rfind(b"\n", pos)
+            if last >= 0:
+                self._whole_lines(chunk[pos:last], out)
+                pos = last + 1
+            self._add_carry(chunk[pos:])
+        self._base += len(chunk)
+        return out
+
+    def _start_of_file(self, chunk: bytes, out: list[Item]) -> int:
+        begin = 0
+        if chunk.startswith(BOM):
+            begin = len(BOM)
+            self._line_offset = begin
+            out.append(
+                self._problem(
                     "bom",
                     "starts with a UTF-8 byte order mark (BOM); json.loads rejects a line that"
                     " starts with one ('Unexpected UTF-8 BOM')",
@@ -49,25 +81,45 @@ class JsonLinesSplitter:
                     0,
                     fatal=False,
                 )
-            head = chunk[begin : begin + 4096].lstrip(JSON_WHITESPACE)
-            binary = None if head[:1] in (b"{", b"[") else sniff.binary_kind(head)
-            if binary is not None:
-                what, fix = binary
-                self.stopped = True
-                yield self._problem("invalid-json", f"is not JSON text: {what}", fix, 1, 1, 0)
-                return
-        bad = self._utf8.first_error(chunk)
-        if bad is not None:
-            self._bad_utf8 = self._base + bad
-        pos = begin
-        while not self.stopped:
-            newline = chunk.find(b"\n", pos)
-            if newline < 0:
-                break
-            yield from self._end_line(chunk[pos:newline])
-            pos = newline + 1
-        self._add_carry(chunk[pos:])
-        self._base += len(chunk)
+            )
+        head = chunk[begin : begin + 4096].lstrip(JSON_WHITESPACE)
+        binary = None if head[:1] in (b"{", b"[") else sniff.binary_kind(head)
+        if binary is not None:
+            what, fix = binary
+            self.stopped = True
+            out.append(self._problem("invalid-json", f"is not JSON text: {what}", fix, 1, 1, 0))
+        return begin
+
+    def _whole_lines(self, text: bytes, out: list[Item]) -> None:
+        """The hot path: complete lines, no carry, no pending UTF-8 problem."""
+        append, file, limit = out.append, self.file, self.max_record_bytes
+        line_no, offset, index = self._line, self._line_offset, self._index
+        for line in text.split(b"\n"):
+            size = len(line)
+            if size and size <= limit and line[0] not in _BLANK and line[-1] not in _BLANK:
+                append(RawRecord(file, index, line_no, 1, offset, line))
+                index += 1
+            else:
+                self._index = index
+                item = self._unusual_line(line, line_no, offset)
+                if item is not None:
+                    append(item)
+                index = self._index
+            line_no += 1
+            offset += size + 1
+        self._line, self._line_offset, self._index = line_no, offset, index
+
+    def _unusual_line(self, line: bytes, line_no: int, offset: int) -> Item | None:
+        """A blank line, one with surrounding blanks (CRLF endings too), or one too long."""
+        stripped = line.strip(JSON_WHITESPACE)
+        if not stripped:
+            return None
+        lead = len(line) - len(line.lstrip(JSON_WHITESPACE))
+        index = self._index
+        self._index += 1
+        if len(line) > self.max_record_bytes:
+            return self._too_large(len(line), line_no, lead, offset, index)
+        return RawRecord(self.file, index, line_no, 1 + lead, offset + lead, stripped)
 
     def finish(self) -> Iterator[Item]:
         if self.stopped:
@@ -142,19 +194,22 @@ class JsonLinesSplitter:
                 yield self._problem("wrong-top-level", *problem, line_no, 1 + lead, offset + lead)
                 return
         if size > self.max_record_bytes:
-            yield self._problem(
-                "record-too-large",
-                f"the record on line {line_no} is {size:,} bytes, over the limit of"
-                f" {self.max_record_bytes:,}; it was skipped",
-                "split the record, or raise the record size limit",
-                line_no,
-                1 + lead,
-                offset + lead,
-                fatal=False,
-                record_index=index,
-            )
+            yield self._too_large(size, line_no, lead, offset, index)
             return
         yield RawRecord(self.file, index, line_no, 1 + lead, offset + lead, stripped)
+
+    def _too_large(self, size: int, line_no: int, lead: int, offset: int, index: int) -> Item:
+        return self._problem(
+            "record-too-large",
+            f"the record on line {line_no} is {size:,} bytes, over the limit of"
+            f" {self.max_record_bytes:,}; it was skipped",
+            "split the record, or raise the record size limit",
+            line_no,
+            1 + lead,
+            offset + lead,
+            fatal=False,
+            record_index=index,
+        )
 
     def _utf8_problem(self, line_no: int, line_offset: int, head: bytes) -> FileProblem:
         assert self._bad_utf8 is not None
