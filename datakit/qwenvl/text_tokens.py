@@ -201,6 +201,7 @@ class TextScanner:
         pos = 0
         open_at = -1  # offset of the open <img>, or -1
         special_in_span = -1  # offset of the first special token inside the open span
+        special_token = ""
         after_box = False
         for match in SPECIAL_RE.finditer(text):
             start = match.start()
@@ -208,7 +209,7 @@ class TextScanner:
             if open_at >= 0:
                 if token != IMG_END:
                     if special_in_span < 0:
-                        special_in_span = start
+                        special_in_span, special_token = start, token
                     continue
                 content_start = open_at + 5
                 if special_in_span >= 0:
@@ -216,8 +217,8 @@ class TextScanner:
                     item = len(self._encode_ordinary(head)) if head else 0
                     problem = TokenProblem(
                         SPECIAL_TOKEN_IN_IMAGE,
-                        f"special token {SPECIAL_RE.search(text, special_in_span).group()} "  # type: ignore[union-attr]
-                        "inside <img>...</img>: the tokenizer fails joining the path bytes",
+                        f"special token {special_token} inside <img>...</img>: the tokenizer "
+                        "fails joining the path bytes",
                         offset=special_in_span,
                         fatal=True,
                     )

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -21,9 +20,9 @@ BATCH_RECORDS = 512
 _INT64 = 2**63
 
 
-@dataclass(frozen=True, slots=True)
-class RowFacts:
-    """What the summary needs of one sample; ``tokens`` is None when the trainer fails on it."""
+class RowFacts(NamedTuple):
+    """What the summary needs of one sample; ``tokens`` is None when the trainer fails on it.
+    (A tuple: one is made per sample and pickled back from the workers.)"""
 
     tokens: int | None
     truncated: bool
