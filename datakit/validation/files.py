@@ -48,7 +48,10 @@ def select_dataset_files(paths: Iterable[Path], settings: Settings) -> Selection
             for folder, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(names):
-                    _consider(os.path.join(folder, name), settings, base, selection)
+                    # `datakit validate .` reports data/a.json, not ./data/a.json (GitHub
+                    # annotations need the plain path).
+                    found = os.path.normpath(os.path.join(folder, name))
+                    _consider(found, settings, base, selection)
         elif path.exists():
             _consider(str(path), settings, base, selection)
         else:

@@ -116,7 +116,7 @@ def test_patterns_are_relative_to_the_configuration_folder(
     monkeypatch.chdir(tmp_path / "data")  # patterns do not move with the working directory
     settings = load_settings()
     chosen = select_dataset_files([Path(".")], settings).files
-    assert chosen == ["./a.json", "./e.jsonl"]
+    assert chosen == ["a.json", "e.jsonl"]
     chosen = select_dataset_files([Path(".."), Path("a.json")], settings).files
     assert chosen == ["../d.jsonl", "../data/a.json", "../data/e.jsonl", "a.json"]
 
@@ -128,7 +128,7 @@ def test_a_folder_walk_honours_exclude_and_skips_hidden_folders(
         _write(tmp_path / name, [RECORD])
     monkeypatch.chdir(tmp_path)
     settings = Settings(exclude=("configs/*",))
-    assert select_dataset_files([Path(".")], settings).files == ["./a.json", "./b/c.jsonl"]
+    assert select_dataset_files([Path(".")], settings).files == ["a.json", "b/c.jsonl"]
 
 
 def test_a_missing_file_is_kept_to_be_reported(tmp_path: Path) -> None:
