@@ -15,10 +15,11 @@ Tasks (any combination, always emitted in this order for each image):
 - ``caption``: one sample per caption, or (``caption_mode="turns"``) all captions of an image
   as the turns of one conversation.
 
-Record ids: ``coco-[SPLIT-]IMAGEID-grounding-N`` (N counts the image's categories from 1, in
-category-file order), ``...-detection``, ``...-caption-N`` (captions by annotation id) or
-``...-caption``. Images go in image-id order. Boxes use ``datakit.qwenvl.boxes`` (grid rule
-``floor`` by default, ``round`` on request).
+Record ids: ``coco-[SPLIT-]IMAGEID-grounding-N`` (N counts the image's categories from 1, by
+category id; the detection answer lists them in the same order), ``...-detection``,
+``...-caption-N`` (captions by annotation id) or ``...-caption``. Images go in image-id order,
+so the output does not depend on the order of records in the input files. Boxes use
+``datakit.qwenvl.boxes`` (grid rule ``floor`` by default, ``round`` on request).
 """
 
 from __future__ import annotations

@@ -49,8 +49,9 @@ class CocoIndex:
     skipped_image_ids: set[ImageId] = field(default_factory=set)
     boxes_by_image: dict[ImageId, list[BoxRow]] = field(default_factory=dict)
     captions_by_image: dict[ImageId, list[CaptionRow]] = field(default_factory=dict)
-    # output category name -> position of its first category (orders refs within an image)
-    name_order: dict[str, int] = field(default_factory=dict)
+    # output category name -> sort key of its smallest category id (orders refs within an
+    # image by category id, whatever order the file lists categories in)
+    name_order: dict[str, tuple[int, int, str]] = field(default_factory=dict)
     source_names: list[str] = field(default_factory=list)  # category names, in file order
 
 
@@ -219,7 +220,8 @@ def index_categories(
         else:
             tally.use("category")
             categories[category_id] = out_name
-            index.name_order.setdefault(out_name, len(index.name_order))
+            key = id_sort_key(category_id)
+            index.name_order[out_name] = min(key, index.name_order.get(out_name, key))
     return categories
 
 
@@ -316,7 +318,9 @@ def _dangling(reason: str, image_id: Any, category_id: Any) -> str:
         return f"image {_show(image_id)} was skipped"
     if reason == "unknown-category":
         return f"category_id {_show(category_id)} is not among the categories"
-    return f"category {_show(category_id)}: {reason}"
+    if reason == "category-filtered":
+        return f"category_id {_show(category_id)} is not among the selected categories"
+    return f"category_id {_show(category_id)} was skipped (see its entry in categories)"
 
 
 def _box_problem(record: Any) -> str:

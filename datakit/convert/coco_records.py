@@ -223,7 +223,7 @@ def _size(
 def _grid_groups(
     item: _Ready,
     grids: _ImageGrids,
-    name_order: dict[str, int],
+    name_order: dict[str, tuple[int, int, str]],
     options: CocoOptions,
     tally: Tally,
 ) -> list[tuple[str, list[Grid]]]:
@@ -234,7 +234,11 @@ def _grid_groups(
         item.boxes, grids, strict=True
     ):
         if crowd and not options.include_crowd:
-            tally.skip("annotation", "crowd", f"{_label(item.image)}: annotation {ann_id}")
+            tally.skip(
+                "annotation",
+                "crowd",
+                f"{_label(item.image)}: annotation {ann_id} is a crowd region (iscrowd 1)",
+            )
             continue
         if degenerate:
             tally.skip(
@@ -269,7 +273,7 @@ def _box_label(item: _Ready, ann_id: AnnotationId, xywh: tuple[float, ...]) -> s
 def _image_records(
     item: _Ready,
     grids: _ImageGrids,
-    name_order: dict[str, int],
+    name_order: dict[str, tuple[int, int, str]],
     options: CocoOptions,
     picker: PromptPicker,
     tally: Tally,
@@ -295,9 +299,11 @@ def _image_records(
         tally.use("caption", len(ordered))
         if options.caption_mode == "turns":
             record_id = f"{base}-caption"
-            values = [prefix + picker.render("caption", record_id), ordered[0][1]]
+            language = picker.language(record_id)
+            values = [prefix + picker.render("caption", record_id, language), ordered[0][1]]
             for turn, (_, text) in enumerate(ordered[1:], 2):
-                values += [picker.render("caption.followup", f"{record_id}#{turn}"), text]
+                followup = picker.render("caption.followup", f"{record_id}#{turn}", language)
+                values += [followup, text]
             yield _record(record_id, values)
         else:
             for n, (_, text) in enumerate(ordered, 1):

@@ -153,29 +153,26 @@ class PromptPicker:
         self._prompts = prompts
         self._seed = seed
         self._languages = languages
-        self._choices: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {}
 
-    def _options(self, slot: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
-        options = self._choices.get(slot)
-        if options is None:
-            by_language = self._prompts.templates[slot]
-            options = tuple((lang, by_language[lang]) for lang in self._languages)
-            self._choices[slot] = options
-        return options
+    def language(self, key: str) -> str:
+        """The sample's language, uniformly among the selected ones (the same for every slot,
+        so that all turns of one conversation speak one language)."""
+        return self._languages[self._hash("", key) % len(self._languages)]
 
-    def choose(self, slot: str, key: str) -> tuple[str, str]:
-        """``(language, template)`` for the sample ``key``: the language uniformly among the
-        selected ones, then the template uniformly within it."""
-        options = self._options(slot)
-        digest = hashlib.blake2b(
-            f"{self._seed}\x00{slot}\x00{key}".encode(), digest_size=8
-        ).digest()
-        value = int.from_bytes(digest, "big")
-        language, templates = options[value % len(options)]
-        return language, templates[(value // len(options)) % len(templates)]
+    def choose(self, slot: str, key: str, language: str | None = None) -> tuple[str, str]:
+        """``(language, template)`` for the sample ``key``: the language from ``language(key)``
+        unless given, then a template of that language uniformly."""
+        if language is None:
+            language = self.language(key)
+        templates = self._prompts.templates[slot][language]
+        return language, templates[self._hash(slot, key) % len(templates)]
 
-    def render(self, slot: str, key: str, **values: str) -> str:
-        return self.choose(slot, key)[1].format(**values)
+    def render(self, slot: str, key: str, language: str | None = None, **values: str) -> str:
+        return self.choose(slot, key, language)[1].format(**values)
+
+    def _hash(self, slot: str, key: str) -> int:
+        digest = hashlib.blake2b(f"{self._seed}\x00{slot}\x00{key}".encode(), digest_size=8)
+        return int.from_bytes(digest.digest(), "big")
 
 
 def prompt_set_from_data(data: Any, source: str) -> PromptSet:
