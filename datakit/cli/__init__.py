@@ -1,19 +1,17 @@
-"""The ``datakit`` command: a click group whose subcommands load only when they run.
+"""The ``datakit`` command: a click group (``datakit.cli.group``) whose subcommands load only
+when they run.
 
 Each subcommand lives in its own module under ``datakit.cli`` and is named in ``COMMANDS``;
-``datakit --help`` and ``datakit --version`` import none of them, so start-up stays fast enough
-for a pre-commit hook.
+``datakit --help`` imports none of them, and ``datakit --version`` not even click, so start-up
+stays fast enough for a pre-commit hook.
 """
 
 from __future__ import annotations
 
-import importlib
+import sys
 from typing import Any
 
-import click
-
 from datakit import __version__
-from datakit.cli.run import run_main
 
 # name -> (module, attribute, one-line help shown by `datakit --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -39,37 +37,24 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
-class LazyGroup(click.Group):
-    """A group that imports a subcommand's module only when that subcommand is invoked."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        entry = COMMANDS.get(cmd_name)
-        if entry is None:
-            return None
-        module_name, attribute, _ = entry
-        command: click.Command = getattr(importlib.import_module(module_name), attribute)
-        return command
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
-        with formatter.section("Commands"):
-            formatter.write_dl(rows)
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", "-V", prog_name="datakit")
-def cli() -> None:
-    """Build and check Qwen-VL fine-tuning data.
-
-    \b
-    Exit codes: 0 clean or warnings only, 1 errors found,
-    2 usage or configuration error, 3 internal error, 130 interrupted.
-    """
-
-
 def main(argv: list[str] | None = None) -> Any:
     """Console-script entry point: runs the group and maps every outcome to an exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    if args in (["--version"], ["-V"]):
+        # Tools and hooks ask for the version all the time; click's import is most of what
+        # datakit itself adds to the interpreter's start-up. Same text as click's option.
+        sys.stdout.write(f"datakit, version {__version__}\n")
+        sys.exit(0)
+    from datakit.cli.group import cli
+    from datakit.cli.run import run_main
+
     return run_main(cli, argv)
+
+
+def __getattr__(name: str) -> Any:
+    # ``from datakit.cli import cli`` keeps working without loading click at ``import``.
+    if name in ("cli", "LazyGroup"):
+        from datakit.cli import group
+
+        return getattr(group, name)
+    raise AttributeError(f"module 'datakit.cli' has no attribute {name!r}")
