@@ -262,3 +262,31 @@ def test_cli_with_an_unusable_cache_folder_still_checks(tmp_path: Path) -> None:
     assert (done.returncode, done.stderr) == (1, "")
     assert "I006" in done.stdout and "Traceback" not in done.stdout
 
+
+
+def test_parallel_workers_store_what_they_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pool workers end without anyone closing their cache; their entries must still land.
+    from datakit.validation import engine
+    from datakit.validation.settings import Settings
+
+    names = [f"img/{i:02d}.png" for i in range(12)]
+    for name in names:
+        _image(tmp_path / name)
+    records = [{"id": str(i), "conversations": [
+        {"from": "user", "value": f"Picture 1: <img>{name}</img>\nWhat is it?"},
+        {"from": "assistant", "value": "a green picture"},
+    ]} for i, name in enumerate(names)]
+    (tmp_path / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records),
+                                         encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(engine, "BATCH_RECORDS", 3)
+    settings = Settings(jobs=2, images="decode", cache_dir=str(tmp_path / "cache"),
+                        ignore=("K",), base_dir=str(tmp_path))
+    report = engine.validate_files([str(tmp_path / "data.jsonl")], settings)
+    assert [f.code for f in report.findings] == []
+    assert sorted(name for name, _, _ in _rows(tmp_path / "cache")) == [
+        Path(n).name for n in names
+    ]
