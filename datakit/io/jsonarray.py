@@ -1,11 +1,9 @@
 """Split one JSON array into its records without parsing it.
 
-A structural index is built per chunk with numpy: quotes that are not escaped (runs of
-backslashes counted exactly), an in-string mask from the parity of those quotes, and the bracket
-depth of every bracket outside strings. Commas at depth 1 and the closing bracket end records.
-Only the record boundaries reach Python, so splitting costs a few numpy passes per byte and a
-little Python per record. State (in a string, trailing backslashes, depth, the unfinished record)
-carries from one chunk to the next, so chunks can be any size.
+The record boundaries of each chunk come from a numpy structural index (``structural``), so
+splitting costs a few numpy passes per byte and a little Python per record. A record that
+continues past a chunk is carried over; one larger than the limit is counted, not kept. Every
+way a file can fail to be one JSON array becomes a ``FileProblem`` with its position.
 """
 
 from __future__ import annotations
@@ -14,7 +12,6 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from datakit.io import sniff
 from datakit.io.records import FileProblem, RawRecord
@@ -26,17 +23,11 @@ from datakit.io.source import (
     Utf8Checker,
     advance,
 )
-
-if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
+from datakit.io.structural import COMMA, StructuralIndex
 
 Item = RawRecord | FileProblem
 _NON_WS = re.compile(rb"[^ \t\r\n]")
 _WHITESPACE_CODES = frozenset(JSON_WHITESPACE)
-# Blank bytes skipped in numpy between a comma and the next record; longer gaps go to Python.
-_MAX_GAP_SCAN = 16
-_COMMA = ord(",")
 _ARRAY_FIX = 'the trainer needs one JSON array of records: [{"id": ..., "conversations": [...]}]'
 _TRUNCATED_FIX = "the file looks cut short: copy or download it again, or regenerate it"
 
@@ -74,9 +65,7 @@ class JsonArraySplitter:
         self._lines = LineTracker()
         self._utf8 = Utf8Checker()
         self._bad_utf8: int | None = None
-        self._in_string = False
-        self._backslashes = 0
-        self._depth = 0
+        self._structure: StructuralIndex | None = None
         self._pending: _Pending | None = None
         self._after_comma = False
         self._array_at = (1, 1)
@@ -154,7 +143,7 @@ class JsonArraySplitter:
             return len(chunk)
         pos = match.start()
         if chunk[pos] == ord("["):
-            self._phase, self._depth = "array", 1
+            self._phase, self._structure = "array", StructuralIndex()
             self._array_at = self._lines.at(pos)
             return pos + 1
         self.stopped = True
@@ -200,15 +189,16 @@ class JsonArraySplitter:
         )
 
     def _split(self, chunk: bytes, begin: int, out: list[Item]) -> None:
-        positions, chars, firsts, lines, columns = self._boundaries(chunk, begin)
+        assert self._structure is not None
+        found = self._structure.boundaries(chunk, begin, self._chunk_line)
         append, start = out.append, begin
         file, base, limit = self.file, self._base, self.max_record_bytes
         index, after_comma = self._index, self._after_comma
         simple = self._pending is None and self._bad_utf8 is None
         for pos, char, first, line, column in zip(
-            positions, chars, firsts, lines, columns, strict=True
+            found.positions, found.chars, found.firsts, found.lines, found.columns, strict=True
         ):
-            if simple and char == _COMMA and first < pos and pos - first <= limit:
+            if simple and char == COMMA and first < pos and pos - first <= limit:
                 # The common case, inline: a whole record inside this chunk, located in numpy.
                 raw = chunk[first:pos]
                 if raw[-1] in _WHITESPACE_CODES:
@@ -221,7 +211,7 @@ class JsonArraySplitter:
                 start = pos + 1
                 continue
             self._index, self._after_comma = index, after_comma
-            if char == _COMMA:
+            if char == COMMA:
                 out.extend(self._end_record(chunk, start, pos, closing=False))
                 start = pos + 1
                 index, after_comma = self._index, True
@@ -243,85 +233,6 @@ class JsonArraySplitter:
             return
         self._index, self._after_comma = index, after_comma
         out.extend(self._carry(chunk, start))
-
-    def _boundaries(self, chunk: bytes, begin: int) -> tuple[list[int], ...]:
-        """Depth-1 commas and the array's closing bracket: positions and bytes, with where
-        the record before each starts (first byte, line and column; line 0 when the column
-        has to be counted in Python)."""
-        import numpy as np
-
-        data = np.frombuffer(chunk, dtype=np.uint8)
-        is_quote = data == 0x22
-        if self._backslashes or b"\\" in chunk:
-            is_quote[self._escaped_quotes(data)] = False
-        self._backslashes = _trailing_backslashes(chunk, self._backslashes)
-        quotes = np.flatnonzero(is_quote)
-        # [ and { differ from ] and } only in bit 0x20.
-        folded = data | 0x20
-        structural = np.flatnonzero((folded == 0x7B) | (folded == 0x7D) | (data == _COMMA))
-        if begin:
-            structural = structural[structural >= begin]
-        outside = ((np.searchsorted(quotes, structural) + self._in_string) & 1) == 0
-        structural = structural[outside]
-        self._in_string ^= bool(quotes.size & 1)
-        chars = data[structural]
-        depth = self._depth + np.cumsum(_depth_changes()[chars], dtype=np.int64)
-        self._depth = int(depth[-1]) if depth.size else self._depth
-        events = structural[((chars == _COMMA) & (depth == 1)) | (depth <= 0)]
-        firsts, lines, columns = self._record_starts(data, events, begin)
-        return events.tolist(), data[events].tolist(), firsts, lines, columns
-
-    def _record_starts(
-        self, data: npt.NDArray[np.uint8], events: npt.NDArray[np.intp], begin: int
-    ) -> tuple[list[int], list[int], list[int]]:
-        """First non-blank byte after each previous boundary, and its line and column where
-        the line starts in the blank gap before it (one record per line, the usual layout)."""
-        import numpy as np
-
-        gaps = np.empty_like(events)
-        gaps[:1] = begin
-        gaps[1:] = events[:-1] + 1
-        firsts = gaps.copy()
-        for _ in range(_MAX_GAP_SCAN):
-            blank = (firsts < events) & _blank_table()[data[np.minimum(firsts, events)]]
-            if not blank.any():
-                break
-            firsts[blank] += 1
-        else:
-            firsts[blank] = events[blank] + 1  # a long gap: found in Python instead
-        newlines = np.flatnonzero(data == 0x0A)
-        before = np.searchsorted(newlines, firsts)
-        if newlines.size:
-            line_starts = np.where(before > 0, newlines[np.maximum(before, 1) - 1] + 1, -1)
-        else:
-            line_starts = np.full_like(firsts, -1)
-        known = line_starts >= gaps
-        lines = np.where(known, self._chunk_line + before, 0)
-        columns = firsts - line_starts + 1
-        return firsts.tolist(), lines.tolist(), columns.tolist()
-
-    def _escaped_quotes(self, data: npt.NDArray[np.uint8]) -> npt.NDArray[np.intp]:
-        """Positions of quotes that end an odd run of backslashes (a run may begin in the
-        previous chunk). Memory follows the number of backslash-quote pairs, not of
-        backslashes: text full of backslashes must not cost eight bytes per byte."""
-        import numpy as np
-
-        carried = self._backslashes
-        escaped = [np.array([0] if data.size and data[0] == 0x22 and carried & 1 else [])]
-        ends = np.flatnonzero((data[:-1] == 0x5C) & (data[1:] == 0x22))
-        if ends.size:
-            lengths = np.ones(ends.size, dtype=np.int64)
-            cursor = ends - 1
-            todo = np.arange(ends.size)
-            while todo.size:
-                at_start = cursor[todo] < 0
-                lengths[todo[at_start]] += carried
-                todo = todo[~at_start]
-                todo = todo[data[cursor[todo]] == 0x5C]
-                lengths[todo] += 1
-                cursor[todo] -= 1
-            escaped.append(ends[(lengths & 1) == 1] + 1)
-        return np.concatenate(escaped).astype(np.intp)
 
     def _end_record(self, chunk: bytes, start: int, end: int, *, closing: bool) -> Iterator[Item]:
         pending, self._pending = self._pending, None
@@ -469,38 +380,3 @@ class JsonArraySplitter:
         return FileProblem(
             self.file, kind, message, fix, where[0], where[1], offset, record_index, fatal
         )
-
-
-def _trailing_backslashes(chunk: bytes, carried: int) -> int:
-    stripped = len(chunk.rstrip(b"\\"))
-    run = len(chunk) - stripped
-    return run + carried if stripped == 0 else run
-
-
-_DEPTH_CHANGES: npt.NDArray[np.int8] | None = None
-_BLANK: npt.NDArray[np.bool_] | None = None
-
-
-def _depth_changes() -> npt.NDArray[np.int8]:
-    """How each byte changes the bracket depth."""
-    global _DEPTH_CHANGES
-    if _DEPTH_CHANGES is None:
-        import numpy as np
-
-        table = np.zeros(256, dtype=np.int8)
-        for char, change in ((b"[", 1), (b"{", 1), (b"]", -1), (b"}", -1)):
-            table[char[0]] = change
-        _DEPTH_CHANGES = table
-    return _DEPTH_CHANGES
-
-
-def _blank_table() -> npt.NDArray[np.bool_]:
-    """Which bytes are JSON whitespace."""
-    global _BLANK
-    if _BLANK is None:
-        import numpy as np
-
-        table = np.zeros(256, dtype=bool)
-        table[list(JSON_WHITESPACE)] = True
-        _BLANK = table
-    return _BLANK

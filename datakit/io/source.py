@@ -196,15 +196,6 @@ class LineTracker:
         """Line and column just past the last byte of the current chunk."""
         return self.at(len(self._chunk))
 
-    def peek(self, pos: int) -> tuple[int, int]:
-        """Like ``at`` but without moving: for a position ahead of records still to come."""
-        chunk, start = self._chunk, self._pos
-        newlines = chunk.count(b"\n", start, pos)
-        if newlines:
-            start = chunk.rfind(b"\n", start, pos) + 1
-            return self.line + newlines, 1 + char_count(chunk, start, pos)
-        return self.line, self.column + char_count(chunk, start, pos)
-
 
 class Utf8Checker:
     """Finds the first byte that is not valid UTF-8, chunk by chunk (sequences may straddle).

@@ -1,0 +1,165 @@
+"""The numpy structural index behind the JSON array splitter.
+
+Per chunk: quotes that are not escaped (runs of backslashes counted exactly), whether each
+bracket and comma lies outside a string (parity of the quotes before it), and the bracket depth
+after each. Commas at depth 1 and the bracket that closes the array are the record boundaries;
+only those reach Python. State (inside a string, trailing backslashes, depth) carries from one
+chunk to the next, so a chunk may end anywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from datakit.io.source import JSON_WHITESPACE
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+COMMA = ord(",")
+# Blank bytes skipped in numpy between a comma and the next record; longer gaps go to Python.
+_MAX_GAP_SCAN = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Boundaries:
+    """Record boundaries of one chunk, as parallel lists (plain ints: the loop over them is
+    Python). For the record ending at ``positions[i]``: ``firsts[i]`` is its first byte
+    (past ``positions[i]`` when the gap before it was too long to scan), ``lines[i]`` and
+    ``columns[i]`` its position, ``lines[i] == 0`` when the column must be counted in
+    Python (several records on one line)."""
+
+    positions: list[int]
+    chars: list[int]
+    firsts: list[int]
+    lines: list[int]
+    columns: list[int]
+
+
+class StructuralIndex:
+    """Finds record boundaries chunk by chunk; create one per file, after its opening '['."""
+
+    def __init__(self) -> None:
+        self._in_string = False
+        self._backslashes = 0
+        self._depth = 1
+
+    def boundaries(self, chunk: bytes, begin: int, chunk_line: int) -> Boundaries:
+        """Depth-1 commas and the array's closing bracket in the next chunk (from ``begin``),
+        with where the record before each starts. ``chunk_line`` is the line number of the
+        chunk's first byte."""
+        import numpy as np
+
+        data = np.frombuffer(chunk, dtype=np.uint8)
+        is_quote = data == 0x22
+        if self._backslashes or b"\\" in chunk:
+            is_quote[self._escaped_quotes(data)] = False
+        self._backslashes = _trailing_backslashes(chunk, self._backslashes)
+        quotes = np.flatnonzero(is_quote)
+        # [ and { differ from ] and } only in bit 0x20.
+        folded = data | 0x20
+        structural = np.flatnonzero((folded == 0x7B) | (folded == 0x7D) | (data == COMMA))
+        if begin:
+            structural = structural[structural >= begin]
+        outside = ((np.searchsorted(quotes, structural) + self._in_string) & 1) == 0
+        structural = structural[outside]
+        self._in_string ^= bool(quotes.size & 1)
+        chars = data[structural]
+        depth = self._depth + np.cumsum(_depth_changes()[chars], dtype=np.int64)
+        self._depth = int(depth[-1]) if depth.size else self._depth
+        events = structural[((chars == COMMA) & (depth == 1)) | (depth <= 0)]
+        firsts, lines, columns = self._record_starts(data, events, begin, chunk_line)
+        return Boundaries(events.tolist(), data[events].tolist(), firsts, lines, columns)
+
+    def _record_starts(
+        self,
+        data: npt.NDArray[np.uint8],
+        events: npt.NDArray[np.intp],
+        begin: int,
+        chunk_line: int,
+    ) -> tuple[list[int], list[int], list[int]]:
+        """First non-blank byte after each previous boundary, and its line and column where
+        the line starts in the blank gap before it (one record per line, the usual layout)."""
+        import numpy as np
+
+        gaps = np.empty_like(events)
+        gaps[:1] = begin
+        gaps[1:] = events[:-1] + 1
+        firsts = gaps.copy()
+        for _ in range(_MAX_GAP_SCAN):
+            blank = (firsts < events) & _blank_table()[data[np.minimum(firsts, events)]]
+            if not blank.any():
+                break
+            firsts[blank] += 1
+        else:
+            firsts[blank] = events[blank] + 1  # a long gap: found in Python instead
+        newlines = np.flatnonzero(data == 0x0A)
+        before = np.searchsorted(newlines, firsts)
+        if newlines.size:
+            line_starts = np.where(before > 0, newlines[np.maximum(before, 1) - 1] + 1, -1)
+        else:
+            line_starts = np.full_like(firsts, -1)
+        known = line_starts >= gaps
+        lines = np.where(known, chunk_line + before, 0)
+        columns = firsts - line_starts + 1
+        return firsts.tolist(), lines.tolist(), columns.tolist()
+
+    def _escaped_quotes(self, data: npt.NDArray[np.uint8]) -> npt.NDArray[np.intp]:
+        """Positions of quotes that end an odd run of backslashes (a run may begin in the
+        previous chunk). Memory follows the number of backslash-quote pairs, not of
+        backslashes: text full of backslashes must not cost eight bytes per byte."""
+        import numpy as np
+
+        carried = self._backslashes
+        escaped = [np.array([0] if data.size and data[0] == 0x22 and carried & 1 else [])]
+        ends = np.flatnonzero((data[:-1] == 0x5C) & (data[1:] == 0x22))
+        if ends.size:
+            lengths = np.ones(ends.size, dtype=np.int64)
+            cursor = ends - 1
+            todo = np.arange(ends.size)
+            while todo.size:
+                at_start = cursor[todo] < 0
+                lengths[todo[at_start]] += carried
+                todo = todo[~at_start]
+                todo = todo[data[cursor[todo]] == 0x5C]
+                lengths[todo] += 1
+                cursor[todo] -= 1
+            escaped.append(ends[(lengths & 1) == 1] + 1)
+        return np.concatenate(escaped).astype(np.intp)
+
+
+def _trailing_backslashes(chunk: bytes, carried: int) -> int:
+    stripped = len(chunk.rstrip(b"\\"))
+    run = len(chunk) - stripped
+    return run + carried if stripped == 0 else run
+
+
+_DEPTH_CHANGES: npt.NDArray[np.int8] | None = None
+_BLANK: npt.NDArray[np.bool_] | None = None
+
+
+def _depth_changes() -> npt.NDArray[np.int8]:
+    """How each byte changes the bracket depth."""
+    global _DEPTH_CHANGES
+    if _DEPTH_CHANGES is None:
+        import numpy as np
+
+        table = np.zeros(256, dtype=np.int8)
+        for char, change in ((b"[", 1), (b"{", 1), (b"]", -1), (b"}", -1)):
+            table[char[0]] = change
+        _DEPTH_CHANGES = table
+    return _DEPTH_CHANGES
+
+
+def _blank_table() -> npt.NDArray[np.bool_]:
+    """Which bytes are JSON whitespace."""
+    global _BLANK
+    if _BLANK is None:
+        import numpy as np
+
+        table = np.zeros(256, dtype=bool)
+        table[list(JSON_WHITESPACE)] = True
+        _BLANK = table
+    return _BLANK
