@@ -40,8 +40,17 @@ LOCK_TIMEOUT_S = 10.0
 
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "datakit"
+    """``$XDG_CACHE_HOME/datakit`` (a relative value is ignored, as the XDG spec says), else
+    ``~/.cache/datakit``."""
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if os.path.isabs(xdg):
+        return Path(xdg) / "datakit"
+    try:
+        return Path.home() / ".cache" / "datakit"
+    except (RuntimeError, KeyError):
+        # No home folder: a folder that cannot be created, so the run goes without a cache
+        # (a shared temporary folder would let another user plant verdicts).
+        return Path(os.devnull) / "datakit"
 
 
 def stamp_of(st: os.stat_result) -> Stamp:

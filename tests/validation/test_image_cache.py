@@ -290,3 +290,27 @@ def test_parallel_workers_store_what_they_checked(
     assert sorted(name for name, _, _ in _rows(tmp_path / "cache")) == [
         Path(n).name for n in names
     ]
+
+
+@pytest.mark.parametrize(
+    ("xdg", "expected"),
+    [("/srv/cache", "/srv/cache/datakit"), ("relative/cache", "{home}/.cache/datakit"),
+     ("", "{home}/.cache/datakit")],
+)
+def test_default_cache_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, xdg: str, expected: str
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+    assert image_cache.default_cache_dir() == Path(expected.format(home=tmp_path))
+
+
+def test_without_a_home_folder_there_is_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    cache = ImageCache(image_cache.default_cache_dir())
+    assert cache.get("/img/a.png", (1, 2, 3), "decode") is None
+    assert cache.broken
