@@ -11,7 +11,7 @@ import gzip
 import os
 import stat
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -47,7 +47,9 @@ class StreamBroken(Exception):
 def open_binary(path: Path, display_name: str) -> BinaryIO:
     """Open ``path`` for reading bytes, refusing anything that is not a regular file.
 
-    ``stat`` comes first: opening a FIFO for reading blocks until a writer appears.
+    ``stat`` comes first: opening a FIFO for reading blocks until a writer appears. The open
+    itself does not block either (``O_NONBLOCK``, no effect on regular files), and what was
+    opened is checked again, in case the path changed in between.
     """
 
     def fail(message: str, fix: str) -> OpenFailed:
@@ -63,19 +65,29 @@ def open_binary(path: Path, display_name: str) -> BinaryIO:
         raise fail(
             f"cannot access the file: {exc.strerror}", "check the path and its permissions"
         ) from None
-    if stat.S_ISDIR(info.st_mode):
-        raise fail("is a directory, not a file", "pass the dataset file inside it")
-    if not stat.S_ISREG(info.st_mode):
-        raise fail(
-            f"is not a regular file (a {_file_type(info.st_mode)})",
-            "pass a regular file; copy piped or device data to a file first",
-        )
+    _check_regular(info.st_mode, fail)
     try:
-        return open(path, "rb")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
         raise fail(
             f"cannot open the file: {exc.strerror}", "check the file's permissions"
         ) from None
+    try:
+        _check_regular(os.fstat(fd).st_mode, fail)
+    except OpenFailed:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
+
+
+def _check_regular(mode: int, fail: Callable[[str, str], OpenFailed]) -> None:
+    if stat.S_ISDIR(mode):
+        raise fail("is a directory, not a file", "pass the dataset file inside it")
+    if not stat.S_ISREG(mode):
+        raise fail(
+            f"is not a regular file (a {_file_type(mode)})",
+            "pass a regular file; copy piped or device data to a file first",
+        )
 
 
 def _file_type(mode: int) -> str:
