@@ -112,6 +112,8 @@ class ParsedValue:
 
 def parse_value(value: str) -> ParsedValue:
     """Split ``value`` into segments and structural problems. Never raises."""
+    if "<" not in value and "Picture" not in value:
+        return ParsedValue((Text(0, len(value), value),) if value else (), ())
     segments: list[Segment] = []
     problems: list[TagProblem] = []
     text_start = 0
@@ -181,6 +183,8 @@ def parse_value(value: str) -> ParsedValue:
             segments.append(Quad(start, end, inner, points))
         pos = text_start = end
     flush_text(n)
+    if not problems:  # only a stray or unclosed tag leaves neighbouring text pieces
+        return ParsedValue(tuple(segments), ())
     return ParsedValue(tuple(_merge_text(segments)), tuple(problems))
 
 

@@ -134,12 +134,12 @@ def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
         for image in message.parsed.images():
             path, offset = image.path, image.path_start
             ctx.image_refs += 1
-            size = len(path.encode("utf-8", "surrogatepass"))
+            size = len(path) if path.isascii() else len(path.encode("utf-8", "surrogatepass"))
             if size > MAX_PATH_BYTES:
                 emit(PATH_TOO_LONG, f"image path is {size} bytes; the limit is {MAX_PATH_BYTES}",
                      path_in_json, offset)
                 continue
-            if path != path.strip() or unicodedata.normalize("NFC", path) != path:
+            if path != path.strip() or not unicodedata.is_normalized("NFC", path):
                 what = "surrounding white space" if path != path.strip() else "not NFC"
                 emit(PATH_NOT_NORMALIZED, f"image path {path!r} has {what}", path_in_json, offset)
             if ctx.holdout:
