@@ -22,7 +22,13 @@ def render_text(report: Report, console: Console, rules: dict[str, Rule]) -> Non
         console.print(_line(finding), soft_wrap=True, highlight=False)
     if report.findings:
         console.print()
-        console.print(_table(report, rules))
+        console.print(_table(report))
+        console.print("[bold]How to fix[/]")
+        for code, name, _, _ in report.counts_by_rule():
+            fix = rules[code].fix if code in rules else ""
+            console.print(f"  [bold]{code}[/] {name}: {escape(fix)}  [dim](datakit rule {code})[/]",
+                          soft_wrap=True, highlight=False)
+        console.print()
     console.print(_summary(report), highlight=False)
 
 
@@ -49,16 +55,20 @@ def _line(f: Finding) -> str:
     )
 
 
-def _table(report: Report, rules: dict[str, Rule]) -> Table:
+def _table(report: Report) -> Table:
     table = Table(title="Findings by rule", title_justify="left", show_lines=False)
     table.add_column("code")
     table.add_column("rule")
     table.add_column("severity")
     table.add_column("count", justify="right")
-    table.add_column("how to fix", overflow="fold")
+    table.add_column("first at", overflow="fold")
+    first: dict[str, Finding] = {}
+    for finding in report.findings:
+        first.setdefault(finding.code, finding)
     for code, name, severity, count in report.counts_by_rule():
-        fix = rules[code].fix if code in rules else ""
-        table.add_row(code, name, f"[{_STYLE[severity]}]{severity}[/]", str(count), escape(fix))
+        loc = first[code].location
+        at = escape(loc.file) + (f":{loc.line}" if loc.line is not None else "")
+        table.add_row(code, name, f"[{_STYLE[severity]}]{severity}[/]", str(count), at)
     return table
 
 
