@@ -106,3 +106,38 @@ def test_truncated_arrays_yield_the_complete_records_then_one_fatal_problem(
     assert problems and problems[-1].fatal
     assert items[-1] is problems[-1]
     assert all(not problem.fatal for problem in problems[:-1])
+
+
+_LINE_VALUES = st.lists(
+    st.tuples(
+        st.one_of(st.none(), _OBJECTS),  # None: a blank line
+        st.sampled_from(["", " ", "\t "]),  # indentation
+        st.sampled_from(["\n", "\r\n", " \n"]),  # line ending
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(lines=_LINE_VALUES, chunk_bytes=st.integers(min_value=1, max_value=24))
+def test_json_lines_split_at_any_chunk_size(
+    lines: list[tuple[dict[str, Any] | None, str, str]], chunk_bytes: int
+) -> None:
+    from datakit.io.jsonlines import JsonLinesSplitter
+
+    data = "".join(
+        ("" if value is None else indent + json.dumps(value, ensure_ascii=False)) + ending
+        for value, indent, ending in lines
+    ).encode("utf-8")
+    splitter = JsonLinesSplitter("f.jsonl", max_record_bytes=1 << 30)
+    items: list[RawRecord | FileProblem] = []
+    for start in range(0, len(data), chunk_bytes):
+        items.extend(splitter.feed(data[start : start + chunk_bytes]))
+    items.extend(splitter.finish())
+    expected = [value for value, _, _ in lines if value is not None]
+    if not expected:
+        assert [item.kind for item in items if isinstance(item, FileProblem)] == ["empty-file"]
+        return
+    assert [json.loads(record.raw or b"") for record in records(items)] == expected
+    for record in records(items):
+        check_position(data, record)
