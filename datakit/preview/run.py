@@ -65,6 +65,7 @@ def write_preview(
     if options.with_findings and not options.findings:
         raise InputError("--with-findings needs the validation run that --no-findings skips",
                          fix="drop one of the two options")
+    font_path = find_cjk_font(options.font)  # a wrong --font fails before any work
     found = find_by_sample(paths, options.settings) if options.findings else None
     only = set(found.by_sample) if found is not None and options.with_findings else None
     selection = select_samples(paths, sample=options.sample, seed=options.seed,
@@ -80,7 +81,7 @@ def write_preview(
     except OSError as exc:
         raise InputError(f"cannot create {images}: {exc.strerror}",
                          fix="choose a folder you can write to") from None
-    fonts = _Fonts(find_cjk_font(options.font))
+    fonts = _Fonts(font_path)
     result = PreviewResult(out / "index.html", len(selection.chosen), selection.candidates,
                            problems=selection.problems)
     root = Path(options.settings.image_root or Path.cwd())
