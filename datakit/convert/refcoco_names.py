@@ -41,9 +41,19 @@ def canonical_split(name: str) -> str:
     return SPLIT_ALIASES.get(name, name)
 
 
+# Only the file and the folders just above it speak for the data; higher folders are the
+# user's own (a project called refcoco-tools says nothing about the file).
+_PATH_DEPTH = 3
+
+
+def _near_parts(path: PurePath) -> list[str]:
+    return list(reversed(path.parts[-_PATH_DEPTH:]))
+
+
 def dataset_from_path(path: PurePath) -> str | None:
-    """The dataset a path names (``data/refcoco+/...``, ``jxu124/refcocoplus/...``), if one."""
-    for part in reversed(path.parts):
+    """The dataset the file or its nearest folders name (``data/refcoco+/refs(unc).p``,
+    ``jxu124/refcocoplus/data/train-....parquet``), if one."""
+    for part in _near_parts(path):
         for name, pattern in _DATASET_RES:
             if pattern.search(part):
                 return name
@@ -51,11 +61,14 @@ def dataset_from_path(path: PurePath) -> str | None:
 
 
 def split_by_from_path(path: PurePath) -> str | None:
-    """``unc`` from ``refs(unc).p``, else a splitBy named anywhere in the path."""
+    """``unc`` from ``refs(unc).p``, else a splitBy named next to a dataset name in the file or
+    its nearest folders (``refcocog_umd/``, ``refcoco-google.jsonl``)."""
     match = _REFS_FILE_RE.fullmatch(path.name)
     if match is not None:
         return match.group("split_by")
-    for part in reversed(path.parts):
+    for part in _near_parts(path):
+        if not any(pattern.search(part) for _, pattern in _DATASET_RES):
+            continue
         found = _SPLIT_BY_RE.search(part)
         if found is not None:
             return found.group(1).lower()
