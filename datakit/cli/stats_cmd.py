@@ -75,7 +75,8 @@ def stats(
     if not no_findings:
         from datakit.stats.findings import find_by_sample
 
-        codes = find_by_sample(paths, settings).codes()
+        with progress_callback(progress) as callback:
+            codes = find_by_sample(paths, settings, callback).codes()
     run: dict[str, Any] = {
         "max_len": settings.max_len,
         "tokenizer": settings.tokenizer,

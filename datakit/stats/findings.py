@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,11 +25,15 @@ class SampleFindings:
                 for key, found in self.by_sample.items()}
 
 
-def find_by_sample(paths: Sequence[str | Path], settings: Settings) -> SampleFindings:
+def find_by_sample(
+    paths: Sequence[str | Path],
+    settings: Settings,
+    progress: Callable[[str, int], None] | None = None,
+) -> SampleFindings:
     """Validate ``paths`` with ``settings`` and group the findings by (file, record index)."""
     from datakit.validation.engine import validate_files
 
-    report = validate_files([str(p) for p in paths], settings)
+    report = validate_files([str(p) for p in paths], settings, progress)
     grouped = SampleFindings()
     for finding in report.findings:
         index = finding.location.record_index
