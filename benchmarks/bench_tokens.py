@@ -295,7 +295,16 @@ def main() -> None:
         help="benchmarks/generate.py's records (when present) or this file's generator",
     )
     parser.add_argument("--cli", action="store_true", help="also time `datakit tokens -j 1/2`")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="disable the memo of short text pieces (worst case: no text ever repeats)",
+    )
     args = parser.parse_args()
+    if args.no_cache:
+        from datakit.qwenvl.text_tokens import TextScanner
+
+        TextScanner._CACHEABLE_CHARS = -1
     samples = project_samples(args.samples) if args.data == "project" else None
     source = "benchmarks/generate.py"
     if samples is None:
@@ -304,7 +313,8 @@ def main() -> None:
     mean_tokens = sum(r.tokens for r in results) / len(results)
     print(
         f"datakit account_sample: {rate:,.0f} conversations/s on one core "
-        f"({len(samples):,} samples from {source}, mean {mean_tokens:.0f} tokens)"
+        f"({len(samples):,} samples from {source}, mean {mean_tokens:.0f} tokens"
+        f"{', no memo' if args.no_cache else ''})"
     )
     if args.cli:
         for jobs in (1, 2):

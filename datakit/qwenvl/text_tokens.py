@@ -116,8 +116,8 @@ class TextScanner:
 
     __slots__ = ("_box_shortcut", "_cache", "_encode_fast", "_encode_ordinary")
 
-    _CACHE_LIMIT = 65_536  # short strings: a few MB at most
-    _CACHEABLE_CHARS = 24
+    _CACHE_LIMIT = 65_536  # of strings up to 64 characters: 20 MB at the very most
+    _CACHEABLE_CHARS = 64
 
     def __init__(
         self,
