@@ -185,7 +185,9 @@ def _render_summary(run: _Run) -> None:
         f" ({len(values):,} that the trainer accepts)"
     )
     if values:
-        table = Table("tokens", "p50", "p90", "p99", "max", box=None, pad_edge=False)
+        table = Table("tokens", box=None, pad_edge=False)
+        for name in ("p50", "p90", "p99", "max"):
+            table.add_column(name, justify="right")
         points = [_percentile(values, s) for s in (0.5, 0.9, 0.99)] + [values[-1]]
         table.add_row("count", *(f"{v:,}" for v in points), style="bold")
         table.add_row("of max_len", *(f"{v / run.max_len:.0%}" for v in points))
@@ -211,4 +213,4 @@ def _render_summary(run: _Run) -> None:
             or "; ".join(p["message"] for p in row["problems"] if p["fatal"])
         )
         ident = f" id={row['id']}" if row["id"] is not None else ""
-        console.print(f"  {where}{ident}: {reason}", markup=False)
+        console.print(f"  {where}{ident}: {reason}", markup=False, soft_wrap=True)

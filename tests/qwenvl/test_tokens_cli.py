@@ -85,8 +85,8 @@ def test_text_summary(tmp_path: Path) -> None:
     assert result.returncode == 1  # identity_2 is cut inside its second image
     assert result.stdout.splitlines() == [
         "3 samples, max_len 400 (3 that the trainer accepts)",
-        "tokens      p50  p90   p99   max ",
-        "count       341  573   573   573 ",
+        "tokens      p50   p90   p99   max",
+        "count       341   573   573   573",
         "of max_len  85%  143%  143%  143%",
         "training fails: 1   over max_len: 1   cut inside an image: 1   answer cut: 1",
         "  t.json:1 id=identity_2: cut inside an image, answer cut, 573 tokens > 400",
