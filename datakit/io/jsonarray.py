@@ -52,8 +52,8 @@ class _Pending:
 
 
 class JsonArraySplitter:
-    """Feed chunks in order; yields records and problems. ``stopped`` turns true after a fatal
-    problem, when nothing more can be split."""
+    """Feed chunks in order, then call ``finish``; both give records and problems in file
+    order. ``stopped`` turns true after a fatal problem, when nothing more can be split."""
 
     def __init__(self, file: str, *, max_record_bytes: int) -> None:
         self.file = file
@@ -122,8 +122,10 @@ class JsonArraySplitter:
             yield from self._truncated(end)
 
     def broken(self, exc: StreamBroken) -> FileProblem:
-        """The problem for a stream that could not be read to its end."""
+        """The problem for a stream that could not be read to its end (positioned where the
+        data that could be read ends)."""
         self.stopped = True
+        line, column = self._lines.at_end()
         return FileProblem(
             self.file,
             exc.kind,
@@ -131,6 +133,8 @@ class JsonArraySplitter:
             if exc.offset == 0
             else f"{exc.message}; records from index {self._index} on were not read",
             exc.fix,
+            line=line,
+            column=column,
             offset=exc.offset,
             record_index=self._index,
         )

@@ -175,6 +175,11 @@ def test_corrupt_gzip_keeps_the_records_before_the_damage(tmp_path: Path) -> Non
         " lengths)"
     )
     assert problem.message.endswith(f"records from index {len(got)} on were not read")
+    readable = json.dumps(records, indent=2).encode()[: problem.offset]
+    assert (problem.line, problem.column) == (
+        readable.count(b"\n") + 1,
+        len(readable.rsplit(b"\n", 1)[-1]) + 1,
+    )
 
 
 def test_truncated_gzip(tmp_path: Path) -> None:
