@@ -185,7 +185,8 @@ def _run(instances: Any, captions: Any, options: Any, files: tuple[Path, ...], o
         written = write(output, counted(), inputs=files)
     console = Console(stderr=True)
     if not quiet:
-        print_tally(tally, PROBLEM_REASONS, title=f"{output}: {written:,} records", console=console)
+        noun = "record" if written == 1 else "records"
+        print_tally(tally, PROBLEM_REASONS, title=f"{output}: {written:,} {noun}", console=console)
     problems = has_problems(tally)
     if report is not None:
         _write_report(report, files, output, output_format, options, written, by_task,

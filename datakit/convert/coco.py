@@ -173,6 +173,9 @@ def convert_coco(
 def check_prompts(options: CocoOptions) -> PromptSet:
     """The prompt set the options select, checked for the options' tasks and languages
     (``ConfigError`` otherwise): cheap, so callers run it before loading any input."""
+    if options.prompts is not None:
+        # Checked alone first, so that messages name the user's file rather than the merge.
+        options.prompts.check(SLOTS, options.languages, used=())
     prompts = BUILTIN if options.prompts is None else BUILTIN.merged(options.prompts)
     used = _slots_for(set(options.tasks), options.caption_mode)
     prompts.check(SLOTS, options.languages, used=used)

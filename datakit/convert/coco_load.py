@@ -32,7 +32,7 @@ def drop_segmentation(data: bytes) -> bytes:
     A polygon list ``[[x,y,...],...]`` ends at its first ``]]``; an RLE object at its first
     ``}``. Whether every cut value is plain numbers and brackets is checked in bulk (one
     ``translate`` over all of them); only when that fails is each value checked on its own.
-    A cut in the wrong place can only unbalance the brackets, which the parser then rejects.
+    A value cut in the wrong place would leave unbalanced brackets: such a value is kept.
     """
     parts = data.split(_KEY)
     if len(parts) == 1:
@@ -53,8 +53,13 @@ def drop_segmentation(data: bytes) -> bytes:
             if end > 0:
                 rles.append(value[:end])
         out.append(_EMPTY + value[end:] if end > 1 else piece)
-    if b"".join(polygons).translate(None, _POLYGON_BYTES) or (
-        b"".join(rles).translate(None, _RLE_BYTES)
+    # Each cut polygon has at least as many "[" as "]" (it ends at its first "]]"), so equal
+    # totals mean every one is balanced: deeper nesting would be cut too early.
+    polygon_bytes = b"".join(polygons)
+    if (
+        polygon_bytes.translate(None, _POLYGON_BYTES)
+        or polygon_bytes.count(b"[") != polygon_bytes.count(b"]")
+        or b"".join(rles).translate(None, _RLE_BYTES)
     ):
         return _drop_checked(parts)
     return _KEY.join(out)
@@ -70,7 +75,8 @@ def _drop_checked(parts: list[bytes]) -> bytes:
             end, allowed = value.find(b"]]") + 2, _POLYGON_BYTES
         elif value[:1] == b"{":
             end, allowed = value.find(b"}") + 1, _RLE_BYTES
-        if end > 1 and not value[:end].translate(None, allowed):
+        cut = value[:end]
+        if end > 1 and not cut.translate(None, allowed) and cut.count(b"[") == cut.count(b"]"):
             out.append(_EMPTY + value[end:])
         else:
             out.append(piece)
