@@ -22,6 +22,7 @@ from datakit.io.source import (
     StreamBroken,
     Utf8Checker,
     advance,
+    new_text_record,
 )
 from datakit.io.structural import COMMA, StructuralIndex
 
@@ -209,7 +210,7 @@ class JsonArraySplitter:
                     raw = raw.rstrip(JSON_WHITESPACE)
                 if not line:
                     line, column = self._lines.at(first)
-                append(RawRecord(file, index, line, column, base + first, raw))
+                append(new_text_record(file, index, line, column, base + first, raw))
                 index += 1
                 after_comma = True
                 start = pos + 1

@@ -10,7 +10,14 @@ from collections.abc import Iterator
 
 from datakit.io import sniff
 from datakit.io.records import FileProblem, RawRecord
-from datakit.io.source import BOM, JSON_WHITESPACE, StreamBroken, Utf8Checker, char_count
+from datakit.io.source import (
+    BOM,
+    JSON_WHITESPACE,
+    StreamBroken,
+    Utf8Checker,
+    char_count,
+    new_text_record,
+)
 
 Item = RawRecord | FileProblem
 _BLANK = frozenset(JSON_WHITESPACE)
@@ -97,7 +104,7 @@ class JsonLinesSplitter:
         for line in text.split(b"\n"):
             size = len(line)
             if size and size <= limit and line[0] not in _BLANK and line[-1] not in _BLANK:
-                append(RawRecord(file, index, line_no, 1, offset, line))
+                append(new_text_record(file, index, line_no, 1, offset, line))
                 index += 1
             else:
                 self._index = index
