@@ -176,7 +176,6 @@ class _Converter:
         self.holdout: set[str] = set()
         self.refs_by_split: Counter[str] = Counter()
         self._sizes: dict[str, ImageSize | ImageProblem] = {}
-        self._only: dict[str, str] = {}
 
     def skip(self, item: RefItem, reason: str, detail: str = "") -> None:
         example = f"{item.where}{': ' + detail if detail else ''}"
@@ -287,35 +286,36 @@ class _Converter:
         prefix = picture(1, path)
         box_text = box_tag(box)
         if self.options.group_by == "ref":
-            turns = [self._turn(task, f"{base}#{n}", text, box_text) for n, (_, text) in
-                     enumerate(expressions)]
+            # One language per conversation; the template may change from turn to turn.
+            language = self._language(base)
+            turns = [self._turn(task, f"{base}#{n}", language, text, box_text)
+                     for n, (_, text) in enumerate(expressions)]
             self.records.append(_record(base, prefix, turns))
             return
         for key, text in expressions:
             record_id = f"{base}-s{key}"
-            turn = self._turn(task, record_id, text, box_text)
+            turn = self._turn(task, record_id, self._language(record_id), text, box_text)
             self.records.append(_record(record_id, prefix, [turn]))
 
-    def _template(self, slot: str, pick_key: str) -> str:
-        # With one language and one template the choice needs no hashing: the common case.
-        only = self._only.get(slot, "")
-        if only:
-            return only
-        if slot not in self._only:
-            templates = self.options.prompts.templates[slot]
-            found = [t for lang in self.options.languages for t in templates.get(lang, ())]
-            self._only[slot] = found[0] if len(found) == 1 else ""
-            if len(found) == 1:
-                return found[0]
-        return self.picker.choose(slot, pick_key)[1]
+    def _language(self, record_id: str) -> str:
+        languages = self.options.languages
+        return languages[0] if len(languages) == 1 else self.picker.language(record_id)
 
-    def _turn(self, task: Task, pick_key: str, text: str, box_text: str) -> tuple[str, str]:
+    def _template(self, slot: str, pick_key: str, language: str) -> str:
+        templates = self.options.prompts.templates[slot][language]
+        if len(templates) == 1:  # the common case needs no hashing
+            return templates[0]
+        return self.picker.choose(slot, pick_key, language)[1]
+
+    def _turn(
+        self, task: Task, pick_key: str, language: str, text: str, box_text: str
+    ) -> tuple[str, str]:
         if task == "rec":
             ref = f"<ref>{text}</ref>"
-            question = self._template("rec", pick_key).format(ref=ref, expression=text)
+            question = self._template("rec", pick_key, language).format(ref=ref, expression=text)
             answer = ref + box_text if self.options.answer_style == "ref-box" else box_text
             return question, answer
-        return self._template("region", pick_key).format(box=box_text), text
+        return self._template("region", pick_key, language).format(box=box_text), text
 
 
 def _record(record_id: str, picture_prefix: str, turns: list[tuple[str, str]]) -> dict[str, Any]:
