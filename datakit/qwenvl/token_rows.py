@@ -7,6 +7,7 @@ so the parent process only writes and adds up.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
@@ -18,6 +19,7 @@ from datakit.qwenvl.sample_tokens import SampleTokens
 
 BATCH_RECORDS = 512
 _INT64 = 2**63
+_BIG_INT = re.compile(rb"[0-9]{19}")  # may not fit 64 bits: orjson would return a float
 
 
 class RowFacts(NamedTuple):
@@ -89,16 +91,54 @@ def account_batch(task: Task) -> list[tuple[bytes, RowFacts]]:
     return list(_rows(counter, max_len, batch))
 
 
+def _value(raw: RawRecord) -> tuple[Any, str | None]:
+    """The record as ``json.load`` reads it. Only the value matters here, so the duplicate-key
+    notes of ``parse_record`` (which cost more than the parse) are skipped: orjson keeps the
+    last duplicate exactly as ``json`` does. What orjson rejects (NaN, lone surrogates,
+    errors) goes through ``parse_record``, and so does a record whose integers beyond 64 bits
+    orjson turned into floats, where that changes a row (the id, a role, a record's type)."""
+    data = raw.raw
+    if data is None:
+        return raw.value, None
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        pass
+    else:
+        if not _float_shown(value) or _BIG_INT.search(data) is None:
+            return value, None
+    parsed = parse_record(raw)
+    return parsed.value, parsed.error
+
+
+def _float_shown(value: Any) -> bool:
+    """Whether a float sits where a row or an error message would show it."""
+    if type(value) is float:
+        return True
+    if type(value) is not dict:
+        return False
+    conversations = value.get("conversations")
+    if type(value.get("id")) is float or type(conversations) is float:
+        return True
+    if type(conversations) is list:
+        for message in conversations:
+            if type(message) is float:
+                return True
+            if type(message) is dict and type(message.get("from")) is float:
+                return True
+    return False
+
+
 def _rows(counter: Any, max_len: int, batch: list[RawRecord]) -> Iterator[tuple[bytes, RowFacts]]:
     for raw in batch:
-        parsed = parse_record(raw)
-        if parsed.error is not None:
-            result = SampleTokens(0, 0, 0, max_len, error=f"invalid JSON: {parsed.error}")
+        value, parse_error = _value(raw)
+        if parse_error is not None:
+            result = SampleTokens(0, 0, 0, max_len, error=parse_error)
             row = sample_row(raw.file, raw.index, raw.line, None, result)
             yield orjson.dumps(row), RowFacts(None, False, False, False, True)
             continue
-        result = counter.account_record(parsed.value, max_len)
-        row = sample_row(raw.file, raw.index, raw.line, json_id(parsed.value), result)
+        result = counter.account_record(value, max_len)
+        row = sample_row(raw.file, raw.index, raw.line, json_id(value), result)
         fails = result.error is not None or result.cut_in_image
         fails = fails or any(p.fatal for p in result.problems)
         facts = RowFacts(
