@@ -104,6 +104,12 @@ def coco(files: tuple[Path, ...], output: Path, output_format: str, tasks: tuple
     for target in (output, report):
         if target is not None:
             check_not_input(target, files)
+            # Found now rather than after reading a large annotation file.
+            if not target.parent.is_dir():
+                raise ConfigError(
+                    f"cannot write {target}: the directory {target.parent} does not exist",
+                    fix=f"create it first (mkdir -p {target.parent})",
+                )
     user_prompts = load_prompt_file(templates) if templates is not None else None
     if image_root is not None and not image_root.is_dir():
         raise ConfigError(f"--image-root {image_root} is not a folder", fix="check the path")

@@ -229,7 +229,7 @@ def _grid_groups(
 ) -> list[tuple[str, list[Grid]]]:
     """The image's kept boxes per category name, in ``name_order``, each list ordered top to
     bottom, left to right (source y, x, then annotation id) and cut to ``max_boxes``."""
-    groups: dict[str, list[tuple[float, float, tuple[int, int, str], Grid]]] = {}
+    groups: dict[str, list[tuple[float, float, tuple[int, Any, Any], Grid]]] = {}
     for (ann_id, name, x, y, w, h, crowd), (grid, clipped, degenerate) in zip(
         item.boxes, grids, strict=True
     ):
@@ -249,7 +249,9 @@ def _grid_groups(
             continue
         if clipped:
             tally.note("box-clipped", _box_label(item, ann_id, (x, y, w, h)))
-        groups.setdefault(name, []).append((y, x, id_sort_key(ann_id), grid))
+        # id_sort_key, inlined: this loop runs once per annotation
+        id_key: tuple[int, Any, Any] = (0, ann_id, "") if type(ann_id) is int else (1, 0, ann_id)
+        groups.setdefault(name, []).append((y, x, id_key, grid))
     out = []
     for name in sorted(groups, key=name_order.__getitem__):
         rows = sorted(groups[name])
@@ -312,6 +314,14 @@ def _image_records(
 
 
 def _record(record_id: str, values: list[str]) -> Record:
+    if len(values) == 2:  # the common case, without the loop
+        return {
+            "id": record_id,
+            "conversations": [
+                {"from": "user", "value": values[0]},
+                {"from": "assistant", "value": values[1]},
+            ],
+        }
     roles = ("user", "assistant")
     return {
         "id": record_id,

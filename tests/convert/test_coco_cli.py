@@ -159,6 +159,20 @@ def test_the_input_is_never_overwritten(tmp_path: Path) -> None:
     assert source.read_bytes() == SAMPLE.read_bytes()
 
 
+def test_unwritable_destinations_are_refused_before_reading(tmp_path: Path) -> None:
+    result = _datakit("convert", "coco", str(SAMPLE), "-o", str(tmp_path / "no" / "out.json"))
+    assert (result.returncode, result.stderr.splitlines()[0]) == (
+        2, f"datakit: error: cannot write {tmp_path}/no/out.json: the directory {tmp_path}/no "
+        "does not exist",
+    )
+    out = str(tmp_path / "out.json")
+    result = _datakit("convert", "coco", str(SAMPLE), "-o", out, "--report", out)
+    assert (result.returncode, result.stderr.splitlines()[0]) == (
+        2, "datakit: error: --report and --output are the same file"
+    )
+    assert _leftovers(tmp_path) == [] and not Path(out).exists()
+
+
 def test_missing_output_option_is_a_usage_error() -> None:
     result = _datakit("convert", "coco", str(SAMPLE))
     assert result.returncode == 2
