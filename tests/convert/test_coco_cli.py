@@ -16,7 +16,15 @@ from pathlib import Path
 
 import orjson
 import pytest
-from coco_checks import DATA, DATUMARO_INSTANCES, GOLDEN, SAMPLE, VAL2017, WRONG_FORMAT
+from coco_checks import (
+    DATA,
+    DATUMARO_CAPTIONS,
+    DATUMARO_INSTANCES,
+    GOLDEN,
+    SAMPLE,
+    VAL2017,
+    WRONG_FORMAT,
+)
 
 from datakit.io.atomic import TEMP_MARKER
 
@@ -83,6 +91,11 @@ def test_image_root_is_the_default_prefix_and_sizes_come_from_the_files(tmp_path
     )
     assert (result.returncode, result.stderr) == (0, "")
     assert out.read_bytes() == (GOLDEN / "datumaro-val-all-tasks.json").read_bytes()
+    # A captions file alone: the caption task by default.
+    result = _datakit("convert", "coco", "annotations/captions_train.json", "-o", str(out),
+                      "--image-root", "images/train", "-q", cwd=DATUMARO_CAPTIONS)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert out.read_bytes() == (GOLDEN / "datumaro-train-captions.json").read_bytes()
 
 
 def test_faulty_records_exit_1_with_the_output_written(tmp_path: Path) -> None:
