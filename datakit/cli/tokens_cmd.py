@@ -13,7 +13,7 @@ import click
 
 from datakit.errors import InputError
 from datakit.io.records import FileProblem, RawRecord
-from datakit.qwenvl.token_rows import BATCH_RECORDS, RowFacts, Task
+from datakit.qwenvl.token_rows import BATCH_RECORDS, Row, Task
 
 # Worker start-up (each loads the vocabulary, ~0.5 s) costs more than it saves on small files.
 PARALLEL_MIN_BYTES = 8 << 20
@@ -107,7 +107,7 @@ class _Run:
     cut_in_image: int = 0
     answer_cut: int = 0
     token_counts: list[int] = field(default_factory=list)
-    listed: list[tuple[str, RowFacts]] = field(default_factory=list)
+    listed: list[str] = field(default_factory=list)
     file_problems: list[FileProblem] = field(default_factory=list)
 
     def execute(self, paths: list[str], out: IO[bytes] | None) -> None:
@@ -118,13 +118,14 @@ class _Run:
             tasks = self._tasks(path)
             for batch in ordered_map(account_batch, tasks, _jobs_for(path, self.jobs)):
                 if out is not None:
-                    out.write(b"".join(line + b"\n" for line, _ in batch))
-                for line, facts in batch:
-                    self._add(line, facts)
+                    out.write(b"".join(row[0] + b"\n" for row in batch))
+                for row in batch:
+                    self._add(row)
 
     def _tasks(self, path: str) -> Iterator[Task]:
         from datakit.io.parallel import batched
         from datakit.io.reader import iter_records
+        from datakit.qwenvl.token_rows import make_task
 
         def records() -> Iterator[RawRecord]:
             for item in iter_records(path, display_name=path):
@@ -134,18 +135,19 @@ class _Run:
                     yield item
 
         for batch in batched(records(), BATCH_RECORDS):
-            yield self.max_len, self.tokenizer, batch
+            yield make_task(self.max_len, self.tokenizer, batch)
 
-    def _add(self, line: bytes, facts: RowFacts) -> None:
+    def _add(self, row: Row) -> None:
+        line, tokens, truncated, cut_in_image, answer_cut, fails = row
         self.samples += 1
-        if facts.tokens is not None:
-            self.token_counts.append(facts.tokens)
-        self.failing += facts.fails
-        self.truncated += facts.truncated
-        self.cut_in_image += facts.cut_in_image
-        self.answer_cut += facts.answer_cut
-        if (facts.fails or facts.truncated) and len(self.listed) < LISTED_SAMPLES:
-            self.listed.append((line.decode("utf-8"), facts))
+        if tokens is not None:
+            self.token_counts.append(tokens)
+        self.failing += fails
+        self.truncated += truncated
+        self.cut_in_image += cut_in_image
+        self.answer_cut += answer_cut
+        if (fails or truncated) and len(self.listed) < LISTED_SAMPLES:
+            self.listed.append(line.decode("utf-8"))
 
 
 def _existing(files: tuple[Path, ...]) -> list[str]:
@@ -196,7 +198,7 @@ def _render_summary(run: _Run) -> None:
         f"training fails: {run.failing:,}   over max_len: {run.truncated:,}   "
         f"cut inside an image: {run.cut_in_image:,}   answer cut: {run.answer_cut:,}"
     )
-    for line, _ in run.listed:
+    for line in run.listed:
         row = orjson.loads(line)
         where = f"{row['file']}:{row['line']}" if row["line"] is not None else row["file"]
         reason = (

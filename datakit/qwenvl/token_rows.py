@@ -1,15 +1,15 @@
 """Rows of ``datakit tokens``: one JSON object per sample, built where the record is parsed.
 
 Workers return each row already serialised (bytes) with the few numbers the summary needs,
-so the parent process only writes and adds up.
+so the parent process only writes and adds up. Tasks and rows travel between processes as
+plain tuples: pickling a dataclass per record costs more than accounting it.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
 
@@ -22,18 +22,20 @@ _INT64 = 2**63
 _BIG_INT = re.compile(rb"[0-9]{19}")  # may not fit 64 bits: orjson would return a float
 
 
-class RowFacts(NamedTuple):
-    """What the summary needs of one sample; ``tokens`` is None when the trainer fails on it.
-    (A tuple: one is made per sample and pickled back from the workers.)"""
-
-    tokens: int | None
-    truncated: bool
-    cut_in_image: bool
-    answer_cut: bool
-    fails: bool  # the trainer raises, the model crashes, or the record is not valid JSON
+# One record in a task: (index, line, column, raw JSON bytes or None, decoded value).
+TaskRecord = tuple[int, "int | None", "int | None", "bytes | None", Any]
+# (max_len, tokenizer, file, records)
+Task = tuple[int, "str | None", str, list[TaskRecord]]
+# (JSON row, tokens or None when the trainer fails, truncated, cut_in_image, answer_cut,
+#  fails: the trainer raises, the model crashes, or the record is not valid JSON)
+Row = tuple[bytes, "int | None", bool, bool, bool, bool]
 
 
-Task = tuple[int, "str | None", list[RawRecord]]
+def make_task(max_len: int, tokenizer: str | None, batch: list[RawRecord]) -> Task:
+    """A batch of raw records as the picklable tuple ``account_batch`` takes."""
+    file = batch[0].file if batch else ""
+    records = [(r.index, r.line, r.column, r.raw, r.value) for r in batch]
+    return max_len, tokenizer, file, records
 
 
 def sample_row(
@@ -82,24 +84,48 @@ def json_id(record: Any) -> str | int | float | None:
     return None
 
 
-def account_batch(task: Task) -> list[tuple[bytes, RowFacts]]:
+def account_batch(task: Task) -> list[Row]:
     """The unit of work of worker processes: parse and account one batch of raw records."""
     from datakit.qwenvl.tokens import QwenTokenCounter
 
-    max_len, tokenizer, batch = task
+    max_len, tokenizer, file, records = task
     counter = QwenTokenCounter.load(tokenizer)
-    return list(_rows(counter, max_len, batch))
+    rows: list[Row] = []
+    for index, line, column, data, decoded in records:
+        value, parse_error = _value(file, index, line, column, data, decoded)
+        if parse_error is not None:
+            failed = SampleTokens(0, 0, 0, max_len, error=parse_error)
+            row = sample_row(file, index, line, None, failed)
+            rows.append((orjson.dumps(row), None, False, False, False, True))
+            continue
+        result = counter.account_record(value, max_len)
+        row = sample_row(file, index, line, json_id(value), result)
+        fails = result.error is not None or result.cut_in_image
+        fails = fails or any(p.fatal for p in result.problems)
+        tokens = None if result.error is not None else result.tokens
+        rows.append(
+            (
+                orjson.dumps(row),
+                tokens,
+                result.truncated,
+                result.cut_in_image,
+                result.answer_cut,
+                fails,
+            )
+        )
+    return rows
 
 
-def _value(raw: RawRecord) -> tuple[Any, str | None]:
+def _value(
+    file: str, index: int, line: int | None, column: int | None, data: bytes | None, decoded: Any
+) -> tuple[Any, str | None]:
     """The record as ``json.load`` reads it. Only the value matters here, so the duplicate-key
     notes of ``parse_record`` (which cost more than the parse) are skipped: orjson keeps the
     last duplicate exactly as ``json`` does. What orjson rejects (NaN, lone surrogates,
     errors) goes through ``parse_record``, and so does a record whose integers beyond 64 bits
     orjson turned into floats, where that changes a row (the id, a role, a record's type)."""
-    data = raw.raw
     if data is None:
-        return raw.value, None
+        return decoded, None
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError:
@@ -107,7 +133,7 @@ def _value(raw: RawRecord) -> tuple[Any, str | None]:
     else:
         if not _float_shown(value) or _BIG_INT.search(data) is None:
             return value, None
-    parsed = parse_record(raw)
+    parsed = parse_record(RawRecord(file, index, line, column, None, raw=data))
     return parsed.value, parsed.error
 
 
@@ -127,25 +153,3 @@ def _float_shown(value: Any) -> bool:
             if type(message) is dict and type(message.get("from")) is float:
                 return True
     return False
-
-
-def _rows(counter: Any, max_len: int, batch: list[RawRecord]) -> Iterator[tuple[bytes, RowFacts]]:
-    for raw in batch:
-        value, parse_error = _value(raw)
-        if parse_error is not None:
-            result = SampleTokens(0, 0, 0, max_len, error=parse_error)
-            row = sample_row(raw.file, raw.index, raw.line, None, result)
-            yield orjson.dumps(row), RowFacts(None, False, False, False, True)
-            continue
-        result = counter.account_record(value, max_len)
-        row = sample_row(raw.file, raw.index, raw.line, json_id(value), result)
-        fails = result.error is not None or result.cut_in_image
-        fails = fails or any(p.fatal for p in result.problems)
-        facts = RowFacts(
-            None if result.error is not None else result.tokens,
-            result.truncated,
-            result.cut_in_image,
-            result.answer_cut,
-            fails,
-        )
-        yield orjson.dumps(row), facts

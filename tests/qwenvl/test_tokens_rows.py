@@ -9,11 +9,15 @@ from typing import Any
 import pytest
 
 from datakit.io.records import RawRecord
-from datakit.qwenvl.token_rows import _value, account_batch, json_id
+from datakit.qwenvl.token_rows import _value, account_batch, json_id, make_task
 
 
 def _raw(data: bytes, index: int = 0) -> RawRecord:
     return RawRecord("f.jsonl", index, index + 1, 1, 0, raw=data)
+
+
+def _read(data: bytes) -> tuple[object, str | None]:
+    return _value("f.jsonl", 0, 1, 1, data, None)
 
 
 @pytest.mark.parametrize(
@@ -28,20 +32,20 @@ def _raw(data: bytes, index: int = 0) -> RawRecord:
     ],
 )
 def test_value_is_what_json_load_reads(data: bytes) -> None:
-    assert _value(_raw(data)) == (json.loads(data), None)
+    assert _read(data) == (json.loads(data), None)
 
 
 def test_nan_is_read_as_json_does() -> None:
-    value, error = _value(_raw(b'{"id": NaN}'))
+    value, error = _read(b'{"id": NaN}')
     assert error is None and math.isnan(value["id"])
 
 
 def test_invalid_json_is_reported_once() -> None:
-    value, error = _value(_raw(b'{"id": '))
+    value, error = _read(b'{"id": ')
     assert value is None and error is not None
-    ((row, facts),) = account_batch((2048, None, [_raw(b'{"id": ')]))
+    ((row, tokens, *_, fails),) = account_batch(make_task(2048, None, [_raw(b'{"id": ')]))
     assert json.loads(row)["error"] == error
-    assert facts.fails and facts.tokens is None
+    assert fails and tokens is None
 
 
 @pytest.mark.parametrize(
@@ -63,9 +67,9 @@ def test_json_id(record: Any, expected: Any) -> None:
 def test_rows_in_order_with_facts() -> None:
     good = b'{"id": "g", "conversations": [{"from": "user", "value": "hi"}]}'
     bad = b'{"id": "b", "conversations": [{"from": "gpt", "value": "hi"}]}'
-    rows = account_batch((12, None, [_raw(good, 0), _raw(bad, 1)]))
-    assert [json.loads(row)["id"] for row, _ in rows] == ["g", "b"]
-    assert [tuple(facts) for _, facts in rows] == [
+    rows = account_batch(make_task(12, None, [_raw(good, 0), _raw(bad, 1)]))
+    assert [json.loads(row[0])["id"] for row in rows] == ["g", "b"]
+    assert [row[1:] for row in rows] == [
         (17, True, False, False, False),
         (None, False, False, False, True),
     ]
