@@ -28,14 +28,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from datakit.convert.coco_index import (
-    CocoIndex,
-    index_boxes,
-    index_captions,
-    index_categories,
-    index_images,
-    top_level_list,
-)
+from datakit.convert.coco_annotations import index_boxes, index_captions
+from datakit.convert.coco_index import CocoIndex, index_categories, index_images, top_level_list
 from datakit.convert.coco_prompts import BUILTIN, SLOTS
 from datakit.convert.coco_records import Record, iter_records
 from datakit.convert.image_files import SizeReader

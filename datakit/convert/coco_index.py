@@ -1,12 +1,9 @@
 """Check parsed COCO files record by record and index them by image id.
 
-Nothing here raises on a bad record: a malformed image, category, annotation or caption is
-skipped and tallied with a message naming the file, the record and the field. Only a file whose
-top level cannot be COCO (not an object, ``annotations`` not a list, ...) stops the conversion,
-with an ``InputError``.
-
-Annotations are kept as plain tuples in per-image lists: at COCO scale (860k annotations) a
-dataclass per annotation would cost more than the rest of the conversion.
+Nothing here raises on a bad record: a malformed image or category is skipped and tallied with
+a message naming the file, the record and the field (annotations and captions: see
+``coco_annotations``). Only a file whose top level cannot be COCO (not an object, ``images``
+not a list, ...) stops the conversion, with an ``InputError``.
 """
 
 from __future__ import annotations
@@ -27,8 +24,8 @@ BoxRow = tuple[AnnotationId, str, float, float, float, float, bool]
 # (annotation id, caption text)
 CaptionRow = tuple[AnnotationId, str]
 
-_ID_TYPES = (int, str)
-_NUMBER_TYPES = (int, float)
+ID_TYPES = (int, str)
+NUMBER_TYPES = (int, float)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,40 +57,49 @@ def id_sort_key(value: ImageId) -> tuple[int, int, str]:
     return (0, value, "") if isinstance(value, int) else (1, 0, value)
 
 
-def _is_id(value: Any) -> bool:
-    return type(value) in _ID_TYPES and value != ""
+def is_id(value: Any) -> bool:
+    return type(value) in ID_TYPES and value != ""
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
     try:
-        return type(value) in _NUMBER_TYPES and math.isfinite(value)
+        return type(value) in NUMBER_TYPES and math.isfinite(value)
     except OverflowError:  # an integer too large for a float
         return False
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _record_label(name: str, section: str, index: int, record: Any) -> str:
-    if isinstance(record, dict) and _is_id(record.get("id")):
+def record_label(name: str, section: str, index: int, record: Any) -> str:
+    if isinstance(record, dict) and is_id(record.get("id")):
         return f"{name}: {section}[{index}] (id {record['id']})"
     return f"{name}: {section}[{index}]"
+
+
+def id_problem(record: dict[str, Any], key: str) -> str | None:
+    """Why ``record[key]`` is not a usable id (``None`` when it is)."""
+    if key not in record:
+        return f"'{key}' is missing"
+    if not is_id(record[key]):
+        return f"'{key}' must be an integer or a non-empty string, got {show_value(record[key])}"
+    return None
 
 
 def top_level_list(data: Any, name: str, section: str, *, required: bool = True) -> list[Any]:
     """``data[section]`` as a list, or an ``InputError`` that says what the file holds."""
     if not isinstance(data, dict):
         raise InputError(
-            f"{name}: the top level is {_json_type(data)}, not a COCO object",
+            f"{name}: the top level is {json_type(data)}, not a COCO object",
             fix="pass a COCO annotation file: an object with images, annotations, categories",
         )
     value = data.get(section)
     if value is None and not required:
         return []
     if not isinstance(value, list):
-        found = "missing" if section not in data else f"{_json_type(value)}, not a list"
+        found = "missing" if section not in data else f"{json_type(value)}, not a list"
         raise InputError(
             f"{name}: '{section}' is {found}",
             fix=f"a COCO file needs '{section}': [...] at the top level",
@@ -101,7 +107,7 @@ def top_level_list(data: Any, name: str, section: str, *, required: bool = True)
     return value
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -122,10 +128,10 @@ def index_images(
     already indexed is the same image, not a duplicate."""
     seen_here: set[Any] = set()
     for i, record in enumerate(records):
-        where = _record_label(name, "images", i, record)
+        where = record_label(name, "images", i, record)
         problem = _image_problem(record)
         image_id: Any = record.get("id") if isinstance(record, dict) else None
-        hashable = _is_id(image_id)
+        hashable = is_id(image_id)
         if hashable and image_id in seen_here:
             tally.see("image")
             tally.skip("image", "duplicate-id", f"{where}: the image id is used more than once")
@@ -149,16 +155,15 @@ def index_images(
 
 def _image_problem(record: Any) -> str | None:
     if not isinstance(record, dict):
-        return f"is {_json_type(record)}, not an object"
-    if "id" not in record:
-        return "'id' is missing"
-    if not _is_id(record["id"]):
-        return f"'id' must be an integer or a non-empty string, got {_show(record['id'])}"
+        return f"is {json_type(record)}, not an object"
+    problem = id_problem(record, "id")
+    if problem is not None:
+        return problem
     file_name = record.get("file_name")
     if not isinstance(file_name, str) or not file_name:
         if "file_name" not in record:
             return "'file_name' is missing"
-        return f"'file_name' must be a non-empty string, got {_show(file_name)}"
+        return f"'file_name' must be a non-empty string, got {show_value(file_name)}"
     return None
 
 
@@ -167,8 +172,8 @@ def _image_size(record: dict[str, Any]) -> tuple[float | None, float | None, str
     for key, value in (("width", width), ("height", height)):
         if value is None:
             return None, None, f"'{key}' is missing"
-        if not _is_number(value) or value <= 0:
-            return None, None, f"'{key}' must be a positive number, got {_show(value)}"
+        if not is_number(value) or value <= 0:
+            return None, None, f"'{key}' must be a positive number, got {show_value(value)}"
     return width, height, None
 
 
@@ -178,7 +183,7 @@ def _merge_image(index: CocoIndex, record: Any, where: str, tally: Tally) -> Non
     if known is not None and record.get("file_name") != known.file_name:
         tally.note(
             "image-record-conflict",
-            f"{where}: file_name {_show(record.get('file_name'))} differs from "
+            f"{where}: file_name {show_value(record.get('file_name'))} differs from "
             f"{known.where} ({known.file_name!r}); the first is used",
         )
 
@@ -195,7 +200,7 @@ def index_categories(
     categories: dict[Any, str | tuple[str]] = {}
     for i, record in enumerate(records):
         tally.see("category")
-        where = _record_label(name, "categories", i, record)
+        where = record_label(name, "categories", i, record)
         problem = _category_problem(record)
         if problem is not None:
             tally.skip("category", "malformed", f"{where}: {problem}")
@@ -227,164 +232,15 @@ def index_categories(
 
 def _category_problem(record: Any) -> str | None:
     if not isinstance(record, dict):
-        return f"is {_json_type(record)}, not an object"
-    if not _is_id(record.get("id")):
-        if "id" not in record:
-            return "'id' is missing"
-        return f"'id' must be an integer or a non-empty string, got {_show(record['id'])}"
+        return f"is {json_type(record)}, not an object"
+    problem = id_problem(record, "id")
+    if problem is not None:
+        return problem
     category_name = record.get("name")
     if not isinstance(category_name, str) or not category_name.strip():
         if "name" not in record:
             return "'name' is missing"
-        return f"'name' must be a non-empty string, got {_show(category_name)}"
-    return None
-
-
-def index_boxes(
-    records: list[Any],
-    name: str,
-    categories: Mapping[Any, str | tuple[str]],
-    index: CocoIndex,
-    tally: Tally,
-) -> None:
-    """Check every instance annotation and file the usable ones under their image."""
-    images, skipped_images = index.images, index.skipped_image_ids
-    by_image = index.boxes_by_image
-    seen_ids: set[Any] = set()
-    is_finite = math.isfinite
-    numbers = _NUMBER_TYPES
-    kind = "annotation"
-    # "used" is settled per image later, where filed boxes can still be skipped (crowd, ...)
-    tally.see(kind, len(records))
-    for i, record in enumerate(records):
-        try:
-            ann_id = record["id"]
-            image_id = record["image_id"]
-            category_id = record["category_id"]
-            x, y, w, h = record["bbox"]
-            crowd = record.get("iscrowd", 0)
-            ok = (
-                type(x) in numbers
-                and type(y) in numbers
-                and type(w) in numbers
-                and type(h) in numbers
-                and is_finite(x)
-                and is_finite(y)
-                and is_finite(w)
-                and is_finite(h)
-                and type(ann_id) in _ID_TYPES
-                and type(image_id) in _ID_TYPES
-                and type(category_id) in _ID_TYPES
-                and (crowd == 0 or crowd == 1)
-                and type(crowd) in (int, bool)
-            )
-        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
-            ok = False
-        if not ok:
-            where = _record_label(name, "annotations", i, record)
-            tally.skip(kind, "malformed", f"{where}: {_box_problem(record)}")
-            continue
-        if ann_id in seen_ids:
-            where = _record_label(name, "annotations", i, record)
-            tally.skip(kind, "duplicate-id", f"{where}: the annotation id is used more than once")
-            continue
-        seen_ids.add(ann_id)
-        reason = _image_reason(image_id, images, skipped_images)
-        if reason is None:
-            category = categories.get(category_id)
-            if category is None:
-                reason = "unknown-category"
-            elif type(category) is tuple:
-                reason = category[0]
-            else:
-                by_image.setdefault(image_id, []).append(
-                    (ann_id, category, x, y, w, h, bool(crowd))  # type: ignore[arg-type]
-                )
-                continue
-        where = _record_label(name, "annotations", i, record)
-        tally.skip(kind, reason, f"{where}: {_dangling(reason, image_id, category_id)}")
-
-
-def _image_reason(image_id: Any, images: Mapping[Any, Any], skipped: set[Any]) -> str | None:
-    if image_id in images:
-        return None
-    return "image-skipped" if image_id in skipped else "missing-image"
-
-
-def _dangling(reason: str, image_id: Any, category_id: Any) -> str:
-    if reason == "missing-image":
-        return f"image_id {_show(image_id)} is not among the images"
-    if reason == "image-skipped":
-        return f"image {_show(image_id)} was skipped"
-    if reason == "unknown-category":
-        return f"category_id {_show(category_id)} is not among the categories"
-    if reason == "category-filtered":
-        return f"category_id {_show(category_id)} is not among the selected categories"
-    return f"category_id {_show(category_id)} was skipped (see its entry in categories)"
-
-
-def _box_problem(record: Any) -> str:
-    if not isinstance(record, dict):
-        return f"is {_json_type(record)}, not an object"
-    for key in ("id", "image_id", "category_id"):
-        if key not in record:
-            return f"'{key}' is missing"
-        if not _is_id(record[key]):
-            return f"'{key}' must be an integer or a non-empty string, got {_show(record[key])}"
-    if "bbox" not in record:
-        return "'bbox' is missing"
-    xywh = record["bbox"]
-    if not isinstance(xywh, list) or len(xywh) != 4:
-        return f"'bbox' must be [x, y, width, height], got {_show(xywh)}"
-    for axis, value in zip("xywh", xywh, strict=True):
-        if not _is_number(value):
-            return f"'bbox' {axis} must be a finite number, got {_show(value)}"
-    crowd = record.get("iscrowd", 0)
-    return f"'iscrowd' must be 0 or 1, got {_show(crowd)}"
-
-
-def index_captions(records: list[Any], name: str, index: CocoIndex, tally: Tally) -> None:
-    """Check every caption annotation and file the usable ones under their image."""
-    seen_ids: set[Any] = set()
-    kind = "caption"
-    for i, record in enumerate(records):
-        tally.see(kind)
-        where = _record_label(name, "annotations", i, record)
-        problem = _caption_problem(record)
-        if problem is not None:
-            tally.skip(kind, "malformed", f"{where}: {problem}")
-            continue
-        ann_id, image_id, text = record["id"], record["image_id"], record["caption"].strip()
-        if ann_id in seen_ids:
-            tally.skip(kind, "duplicate-id", f"{where}: the annotation id is used more than once")
-            continue
-        seen_ids.add(ann_id)
-        reason = _image_reason(image_id, index.images, index.skipped_image_ids)
-        if reason is not None:
-            tally.skip(kind, reason, f"{where}: {_dangling(reason, image_id, None)}")
-            continue
-        if not text:
-            tally.skip(kind, "empty-caption", where)
-            continue
-        special = SPECIAL_TEXT_RE.search(text)
-        if special is not None:
-            tally.skip(kind, "caption-has-tag", f"{where}: contains {special.group(0)}")
-            continue
-        index.captions_by_image.setdefault(image_id, []).append((ann_id, text))
-
-
-def _caption_problem(record: Any) -> str | None:
-    if not isinstance(record, dict):
-        return f"is {_json_type(record)}, not an object"
-    for key in ("id", "image_id"):
-        if key not in record:
-            return f"'{key}' is missing"
-        if not _is_id(record[key]):
-            return f"'{key}' must be an integer or a non-empty string, got {_show(record[key])}"
-    if "caption" not in record:
-        return "'caption' is missing"
-    if not isinstance(record["caption"], str):
-        return f"'caption' must be a string, got {_show(record['caption'])}"
+        return f"'name' must be a non-empty string, got {show_value(category_name)}"
     return None
 
 

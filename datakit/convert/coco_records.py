@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from datakit.convert.coco_images import image_label, resolve_size, trainer_path
 from datakit.convert.coco_index import (
     AnnotationId,
     BoxRow,
@@ -16,8 +17,8 @@ from datakit.convert.coco_index import (
     id_sort_key,
 )
 from datakit.convert.grid_batch import DEGENERATE_NAMES, xywh_px_to_grid_batch
-from datakit.convert.image_files import ImageProblem, ImageSize, SizeReader, unsafe_relative_path
-from datakit.convert.prompts import SPECIAL_TEXT_RE, PromptPicker
+from datakit.convert.image_files import ImageProblem, SizeReader
+from datakit.convert.prompts import PromptPicker
 from datakit.convert.tally import Tally
 from datakit.qwenvl.grammar import grounding, picture
 
@@ -27,9 +28,6 @@ if TYPE_CHECKING:
 Record = dict[str, Any]
 Grid = tuple[int, int, int, int]
 
-# The model slices <img>...</img> so that a 255- or 256-byte path passes the tokenizer and
-# then fails in the forward pass; 254 UTF-8 bytes is the longest path that trains.
-MAX_PATH_BYTES = 254
 _CHUNK_IMAGES = 4096
 
 
@@ -78,7 +76,7 @@ def iter_records(
                 tally.use("image")
                 yield from records
             else:
-                tally.skip("image", "nothing-usable", _label(item.image))
+                tally.skip("image", "nothing-usable", image_label(item.image))
         if progress is not None:
             progress(done, total)
 
@@ -107,10 +105,12 @@ def _prepare(
     boxes = index.boxes_by_image.pop(image_id, [])
     captions = index.captions_by_image.pop(image_id, [])
     if not boxes and not captions:
-        tally.skip("image", "no-annotations", _label(image))
+        tally.skip("image", "no-annotations", image_label(image))
         return None
-    path = _trainer_path(image, options.path_prefix, check_paths)
-    size = path if isinstance(path, ImageProblem) else _size(image, read_size, options, tally)
+    path = trainer_path(image, options.path_prefix, check_paths)
+    size = (
+        path if isinstance(path, ImageProblem) else resolve_size(image, read_size, options, tally)
+    )
     if isinstance(size, ImageProblem):
         _skip_image(tally, image, size.reason, boxes, captions, "image-skipped", size.detail)
         return None
@@ -145,10 +145,6 @@ def _chunk_grids(ready: list[_Ready], options: CocoOptions) -> list[_ImageGrids]
     return out
 
 
-def _label(image: CocoImage) -> str:
-    return f"{image.where} ({image.file_name})"
-
-
 def _skip_image(
     tally: Tally,
     image: CocoImage,
@@ -158,66 +154,11 @@ def _skip_image(
     annotation_reason: str,
     detail: str | None = None,
 ) -> None:
-    tally.skip("image", reason, detail or _label(image))
+    tally.skip("image", reason, detail or image_label(image))
     if boxes:
         tally.skip("annotation", annotation_reason, n=len(boxes))
     if captions:
         tally.skip("caption", annotation_reason, n=len(captions))
-
-
-def _trainer_path(image: CocoImage, prefix: str, check: bool) -> str | ImageProblem:
-    file_name = image.file_name
-    unsafe = unsafe_relative_path(file_name) if check else None
-    if unsafe is not None:
-        return ImageProblem("unsafe-path", f"{_label(image)}: file_name {unsafe}")
-    if prefix:
-        path = prefix + file_name if prefix.endswith("/") else f"{prefix}/{file_name}"
-    else:
-        path = file_name
-    special = SPECIAL_TEXT_RE.search(path)
-    if special is not None:
-        return ImageProblem(
-            "path-has-tag", f"{_label(image)}: the path contains {special.group(0)}"
-        )
-    size = len(path.encode("utf-8"))
-    if size > MAX_PATH_BYTES:
-        return ImageProblem(
-            "path-too-long",
-            f"{_label(image)}: {path!r} is {size} UTF-8 bytes (at most {MAX_PATH_BYTES})",
-        )
-    return path
-
-
-def _size(
-    image: CocoImage, read_size: SizeReader | None, options: CocoOptions, tally: Tally
-) -> tuple[float, float] | ImageProblem:
-    width, height = image.width_px, image.height_px
-    if read_size is None:
-        if width is None or height is None:
-            return ImageProblem(
-                "size-missing",
-                f"{_label(image)}: {image.size_problem}; "
-                "pass --image-root to read the size from the file",
-            )
-        return width, height
-    found = read_size(image.file_name)
-    if isinstance(found, ImageProblem):
-        return found
-    assert isinstance(found, ImageSize)
-    from_file = (float(found.width_px), float(found.height_px))
-    if width is None or height is None:
-        tally.note("size-from-file", f"{_label(image)}: {image.size_problem}")
-        return from_file
-    if (width, height) == from_file:
-        return width, height
-    detail = (
-        f"{_label(image)}: the annotation says {width:g}x{height:g}, "
-        f"the file is {found.width_px}x{found.height_px}"
-    )
-    if options.size_mismatch == "skip":
-        return ImageProblem("size-disagrees", detail)
-    tally.note("size-disagrees", detail)
-    return from_file if options.size_mismatch == "file" else (width, height)
 
 
 def _grid_groups(
@@ -237,7 +178,7 @@ def _grid_groups(
             tally.skip(
                 "annotation",
                 "crowd",
-                f"{_label(item.image)}: annotation {ann_id} is a crowd region (iscrowd 1)",
+                f"{image_label(item.image)}: annotation {ann_id} is a crowd region (iscrowd 1)",
             )
             continue
         if degenerate:
@@ -267,7 +208,7 @@ def _box_label(item: _Ready, ann_id: AnnotationId, xywh: tuple[float, ...]) -> s
     x, y, w, h = xywh
     width, height = item.size
     return (
-        f"{_label(item.image)}: annotation {ann_id} bbox [{x:g}, {y:g}, {w:g}, {h:g}] "
+        f"{image_label(item.image)}: annotation {ann_id} bbox [{x:g}, {y:g}, {w:g}, {h:g}] "
         f"on a {width:g}x{height:g} image"
     )
 
