@@ -81,7 +81,12 @@ def account_record(scanner: TextScanner, record: Any, max_len: int) -> SampleTok
     try:
         conversations = record["conversations"]
     except Exception as exc:  # mirrors whatever the trainer's lookup raises
-        problem = TokenProblem(MALFORMED, "the record has no 'conversations' list", fatal=True)
+        text = (
+            "the record has no 'conversations' key"
+            if isinstance(record, Mapping)
+            else f"the record is {_json_type(record)}, not an object with 'conversations'"
+        )
+        problem = TokenProblem(MALFORMED, text, fatal=True)
         return _failed(max_len, exception_text(exc), [problem])
     return account_conversations(scanner, conversations, max_len)
 
@@ -95,7 +100,7 @@ def account_conversations(scanner: TextScanner, conversations: Any, max_len: int
         text = (
             "'conversations' is empty"
             if kind == EMPTY_CONVERSATIONS
-            else (f"'conversations' is {type(conversations).__name__}, not a list of messages")
+            else f"'conversations' is {_json_type(conversations)}, not a list of messages"
         )
         return _failed(max_len, exception_text(exc), [TokenProblem(kind, text, fatal=True)])
     try:
