@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import sys
 from collections import Counter
@@ -94,8 +95,9 @@ def coco(files: tuple[Path, ...], output: Path, output_format: str, tasks: tuple
     (malformed, duplicate ids, dangling references, missing images),
     2 usage or input error (nothing written), 3 internal error.
     """
-    from datakit.convert.coco import CocoInput, CocoOptions, check_prompts
+    from datakit.convert.coco import TASKS, CocoInput, CocoOptions, check_prompts
     from datakit.convert.coco_load import load_coco_file
+    from datakit.convert.coco_prompts import SLOTS
     from datakit.convert.prompts import load_prompt_file, required_languages
     from datakit.io.atomic import check_not_input
 
@@ -113,27 +115,33 @@ def coco(files: tuple[Path, ...], output: Path, output_format: str, tasks: tuple
     user_prompts = load_prompt_file(templates) if templates is not None else None
     if image_root is not None and not image_root.is_dir():
         raise ConfigError(f"--image-root {image_root} is not a folder", fix="check the path")
-    base = dict(
-        languages=tuple(required_languages(languages)), prompts=user_prompts, seed=seed,
-        rounding=rounding, max_boxes=max_boxes, include_crowd=include_crowd,
-        renames=_renames(renames), categories=frozenset(_split(categories)) or None,
-        path_prefix=path_prefix if path_prefix is not None else _default_prefix(image_root),
-        split=split, limit=limit, caption_mode=caption_mode, size_mismatch=size_mismatch,
-    )
     chosen = tuple(_split(tasks))
-    # Templates and options fail here, before a large annotation file is read.
-    check_prompts(CocoOptions(tasks=chosen or ("grounding",), **base))  # type: ignore[arg-type]
+    options = CocoOptions(
+        tasks=chosen or TASKS, languages=tuple(required_languages(languages)),
+        prompts=user_prompts, seed=seed, rounding=rounding,  # type: ignore[arg-type]
+        max_boxes=max_boxes, include_crowd=include_crowd, renames=_renames(renames),
+        categories=frozenset(_split(categories)) or None,
+        path_prefix=path_prefix if path_prefix is not None else _default_prefix(image_root),
+        split=split, limit=limit, caption_mode=caption_mode,  # type: ignore[arg-type]
+        size_mismatch=size_mismatch,  # type: ignore[arg-type]
+    )
+    # Options and templates fail here, before a large annotation file is read (with the tasks
+    # still unknown, the templates are checked for everything but their languages).
+    if chosen:
+        check_prompts(options)
+    elif user_prompts is not None:
+        user_prompts.check(SLOTS, options.languages, used=())
 
     sources = _load_sources(files, load_coco_file)
-    instances, captions = sources.get("instances"), sources.get("captions")
     if not chosen:
-        chosen = (("grounding",) if instances else ()) + (("caption",) if captions else ())
-    options = CocoOptions(tasks=chosen, **base)  # type: ignore[arg-type]
-    inputs = [CocoInput(data, str(path)) if data is not None else None
-              for path, data in (instances or (None, None), captions or (None, None))]
-    del sources, instances, captions
-    return _run(inputs[0], inputs[1], options, files, output, output_format, image_root,
-                report, progress, quiet)
+        defaults = (("grounding",) if "instances" in sources else ()) + (
+            ("caption",) if "captions" in sources else ())
+        options = dataclasses.replace(options, tasks=defaults)
+    inputs = [CocoInput(sources[kind][1], str(sources[kind][0])) if kind in sources else None
+              for kind in ("instances", "captions")]
+    sources.clear()
+    return _run(inputs, options, files, output, output_format, image_root, report, progress,
+                quiet)
 
 
 def _default_prefix(image_root: Path | None) -> str:
@@ -161,7 +169,7 @@ def _load_sources(
     return sources
 
 
-def _run(instances: Any, captions: Any, options: Any, files: tuple[Path, ...], output: Path,
+def _run(inputs: list[Any], options: Any, files: tuple[Path, ...], output: Path,
          output_format: str, image_root: Path | None, report: Path | None,
          progress: bool | None, quiet: bool) -> int:
     from rich.console import Console
@@ -175,10 +183,12 @@ def _run(instances: Any, captions: Any, options: Any, files: tuple[Path, ...], o
     with _progress_bar(progress) as update:
         with _collector_paused():
             records, tally = convert_coco(
-                instances, captions, options,
+                inputs[0], inputs[1], options,
                 read_size=size_reader(image_root) if image_root is not None else None,
                 progress=update,
             )
+            # The index holds what the records need: the parsed files can go.
+            inputs.clear()
 
         def counted() -> Iterator[dict[str, Any]]:
             for record in records:

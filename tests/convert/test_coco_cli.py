@@ -98,6 +98,27 @@ def test_image_root_is_the_default_prefix_and_sizes_come_from_the_files(tmp_path
     assert out.read_bytes() == (GOLDEN / "datumaro-train-captions.json").read_bytes()
 
 
+def test_templates_need_only_the_slots_of_the_tasks_that_run(tmp_path: Path) -> None:
+    templates = tmp_path / "fr.toml"
+    templates.write_text('[caption]\nfr = ["Décris l\'image."]\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = _datakit("convert", "coco", "annotations/captions_train.json", "-o", str(out),
+                      "--format", "jsonl", "--templates", str(templates), "--language", "fr",
+                      "-q", cwd=DATUMARO_CAPTIONS)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert json.loads(out.read_text(encoding="utf-8"))["conversations"] == [
+        {"from": "user", "value": "Picture 1: <img>a.jpg</img>\nDécris l'image."},
+        {"from": "assistant", "value": "hello"},
+    ]
+    result = _datakit("convert", "coco", str(VAL2017), "-o", str(out), "--templates",
+                      str(templates), "--language", "fr")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0] == (
+        f"datakit: error: {templates} over built-in: no 'fr' template for prompt slot "
+        "'grounding' (languages there: en, zh)"
+    )
+
+
 def test_faulty_records_exit_1_with_the_output_written(tmp_path: Path) -> None:
     out = tmp_path / "out.json"
     result = _datakit("convert", "coco", str(WRONG_FORMAT), "-o", str(out))
