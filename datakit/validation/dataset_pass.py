@@ -1,10 +1,15 @@
-"""Phase two: what only the whole dataset shows (duplicates, box conventions)."""
+"""Phase two: what only the whole dataset shows (duplicates, box conventions).
+
+Ids and sample fingerprints are kept compactly (``RecordKeys``) while the files stream past,
+and duplicates are judged once at the end, so memory stays small for millions of records.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 from datakit.findings import Finding, Location, Severity
+from datakit.validation.record_keys import RecordKeys
 from datakit.validation.rule import Rule
 from datakit.validation.rules.boxes import CONVENTION, OUT_OF_GRID, SWAPPED
 from datakit.validation.rules.dataset import DUPLICATE_ID, DUPLICATE_SAMPLE
@@ -20,45 +25,53 @@ class DatasetPass:
         self.settings = settings
         self.want_ids = DUPLICATE_ID.code in severities
         self.want_samples = DUPLICATE_SAMPLE.code in severities
-        self.first_id: dict[str, tuple[str, int, int | None]] = {}
-        self.first_sample: dict[bytes, tuple[str, int, str | None]] = {}
+        self.keys = RecordKeys()
         self.box_stats = [0, 0, 0, 0]
-        self._findings: list[Finding] = []
 
     def add(self, file: str, result: BatchResult) -> None:
         for i in range(4):
             self.box_stats[i] += result.box_stats[i]
-        if self.want_ids:
-            for record_id, index, line in result.ids:
-                first = self.first_id.setdefault(record_id, (file, index, line))
-                if first[:2] != (file, index):
-                    where = f"{first[0]} record {first[1]}" + (
-                        f" (line {first[2]})" if first[2] else ""
-                    )
-                    self._emit(DUPLICATE_ID, f"id {record_id!r} is also used by {where}",
-                               file, index, line, record_id)
-        if self.want_samples:
-            for fingerprint, index, line, sample_id in result.samples:
-                first_s = self.first_sample.setdefault(fingerprint, (file, index, sample_id))
-                if first_s[:2] != (file, index):
-                    same = f"record {first_s[1]}" + (
-                        f" (id {first_s[2]!r})" if first_s[2] is not None else ""
-                    )
-                    where_s = same if first_s[0] == file else f"{first_s[0]} {same}"
-                    self._emit(DUPLICATE_SAMPLE, f"same conversations as {where_s}",
-                               file, index, line, sample_id)
-
-    def _emit(self, rule: Rule, message: str, file: str, index: int, line: int | None,
-              record_id: str | None) -> None:
-        self._findings.append(
-            Finding(rule.code, rule.name, self.severities[rule.code], message,
-                    Location(file=file, line=line, record_index=index, record_id=record_id,
-                             json_path=f"$[{index}]"),
-                    fix=rule.fix)
-        )
+        if not (self.want_ids or self.want_samples):
+            return
+        add, want_samples = self.keys.add, self.want_samples
+        for index, line, record_id, fingerprint in result.keys:
+            add(file, index, line, record_id, fingerprint if want_samples else None)
 
     def findings(self) -> list[Finding]:
-        return self._findings
+        """Every record whose id, or whose conversations, an earlier record already has."""
+        keys = self.keys
+        out: list[Finding] = []
+        for rows in keys.ids.duplicate_groups() if self.want_ids else ():
+            first_file, first_index, first_line = keys.where(rows[0])
+            where = f"{first_file} record {first_index}" + (
+                f" (line {first_line})" if first_line else ""
+            )
+            for row in rows[1:]:
+                file, index, line = keys.where(row)
+                if (file, index) == (first_file, first_index):
+                    continue  # the same file given twice
+                record_id = keys.record_id(row)
+                out.append(self._finding(DUPLICATE_ID, f"id {record_id!r} is also used by {where}",
+                                         file, index, line, record_id))
+        for rows in keys.fingerprints.duplicate_groups() if self.want_samples else ():
+            first_file, first_index, _ = keys.where(rows[0])
+            first_id = keys.record_id(rows[0])
+            same = f"record {first_index}" + (f" (id {first_id!r})" if first_id is not None else "")
+            for row in rows[1:]:
+                file, index, line = keys.where(row)
+                if (file, index) == (first_file, first_index):
+                    continue
+                where = same if first_file == file else f"{first_file} {same}"
+                out.append(self._finding(DUPLICATE_SAMPLE, f"same conversations as {where}",
+                                         file, index, line, keys.record_id(row)))
+        return out
+
+    def _finding(self, rule: Rule, message: str, file: str, index: int, line: int | None,
+                 record_id: str | None) -> Finding:
+        return Finding(rule.code, rule.name, self.severities[rule.code], message,
+                       Location(file=file, line=line, record_index=index, record_id=record_id,
+                                json_path=f"$[{index}]"),
+                       fix=rule.fix)
 
     def fold_conventions(self, findings: list[Finding]) -> list[Finding]:
         """Replace per-box findings by one dataset finding when the whole dataset looks like

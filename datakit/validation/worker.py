@@ -17,8 +17,10 @@ import orjson
 from datakit.findings import Finding, Location, Severity
 from datakit.io.records import ParsedRecord, RawRecord
 from datakit.validation.context import RunContext
+from datakit.validation.record_keys import FINGERPRINT_BYTES
 from datakit.validation.rule import Rule
 from datakit.validation.rules import file as file_rules
+from datakit.validation.rules.dataset import DUPLICATE_SAMPLE
 from datakit.validation.settings import Settings
 from datakit.validation.view import Collector, make_view
 
@@ -35,10 +37,9 @@ class Job:
 @dataclass
 class BatchResult:
     findings: list[Finding] = field(default_factory=list)
-    # (id, record index, line) per record that has an id
-    ids: list[tuple[str, int, int | None]] = field(default_factory=list)
-    # (fingerprint, record index, line, id) per record whose conversations parsed
-    samples: list[tuple[bytes, int, int | None, str | None]] = field(default_factory=list)
+    # (record index, line, id, fingerprint of the conversations) per record that has an id or
+    # whose conversations are a list
+    keys: list[tuple[int, int | None, str | None, bytes | None]] = field(default_factory=list)
     # boxes, >= 1000, swapped, all coordinates <= 1
     box_stats: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
     records: int = 0
@@ -73,6 +74,7 @@ def check_batch(task: tuple[Job, list[RawRecord]]) -> BatchResult:
     job, batch = task
     ctx = _context(job)
     severities = ctx.severities
+    fingerprints = DUPLICATE_SAMPLE.code in severities
     result = BatchResult()
     refs_before = ctx.image_refs
     for parsed in parse_records(batch):
@@ -90,12 +92,10 @@ def check_batch(task: tuple[Job, list[RawRecord]]) -> BatchResult:
         for check in RECORD_CHECKS:
             check(view, emit, ctx)
         result.findings.extend(emit.findings)
-        if view.record_id is not None:
-            result.ids.append((view.record_id, raw.index, raw.line))
-        if view.shape_ok:
-            conversations = view.record["conversations"]
-            result.samples.append((_fingerprint(conversations), raw.index, raw.line,
-                                   view.record_id))
+        fingerprint = _fingerprint(view.record["conversations"]) if (
+            view.shape_ok and fingerprints) else None
+        if view.record_id is not None or fingerprint is not None:
+            result.keys.append((raw.index, raw.line, view.record_id, fingerprint))
         stats = view.extras.get("boxes")
         if stats is not None:
             for i in range(4):
@@ -112,7 +112,7 @@ def _fingerprint(conversations: Any) -> bytes:
         blob = orjson.dumps(conversations, option=orjson.OPT_SORT_KEYS)
     except (TypeError, orjson.JSONEncodeError):
         blob = repr(conversations).encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(blob, digest_size=12).digest()
+    return hashlib.blake2b(blob, digest_size=FINGERPRINT_BYTES).digest()
 
 
 def _join(base: str, relative: str | None) -> str:

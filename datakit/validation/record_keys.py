@@ -1,0 +1,119 @@
+"""Every record's id and sample fingerprint, kept compactly until the whole dataset is read.
+
+A million records as Python tuples in dicts cost hundreds of megabytes; here a record costs
+about 50 bytes plus its id's UTF-8 bytes, in flat arrays. Duplicates are found once, at the
+end: rows are grouped by a 64-bit hash (numpy sorts large tables, a dict groups small ones so
+that short runs never import numpy), and each group is split by the exact key bytes, so a hash
+collision never makes two different ids or samples look alike.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterator
+
+_NUMPY_FROM_ROWS = 50_000  # below this a dict groups faster than importing numpy
+FINGERPRINT_BYTES = 12
+
+
+class KeyColumn:
+    """One key per row (or none): a hash for grouping and the exact bytes for verdicts.
+    With ``size``, every key has that many bytes and no offsets are stored."""
+
+    def __init__(self, size: int | None = None) -> None:
+        self.size = size
+        self.hashes = array("q")
+        self.present = bytearray()
+        self.ends = array("Q")
+        self.blob = bytearray()
+
+    def add(self, key: bytes | None) -> None:
+        self.hashes.append(0 if key is None else hash(key))
+        self.present.append(key is not None)
+        if self.size is None:
+            if key is not None:
+                self.blob += key
+            self.ends.append(len(self.blob))
+        elif key is None:
+            self.blob += bytes(self.size)
+        elif len(key) == self.size:
+            self.blob += key
+        else:
+            raise ValueError(f"keys of this column have {self.size} bytes, not {len(key)}")
+
+    def key(self, row: int) -> bytes:
+        if self.size is not None:
+            return bytes(self.blob[row * self.size : (row + 1) * self.size])
+        start = self.ends[row - 1] if row else 0
+        return bytes(self.blob[start : self.ends[row]])
+
+    def duplicate_groups(self) -> Iterator[list[int]]:
+        """Rows that share a key, in row order within a group; groups by their first row."""
+        groups: list[list[int]] = []
+        for candidates in _hash_groups(self.hashes, self.present):
+            exact: dict[bytes, list[int]] = {}
+            for row in candidates:
+                exact.setdefault(self.key(row), []).append(row)
+            groups.extend(rows for rows in exact.values() if len(rows) > 1)
+        groups.sort(key=lambda rows: rows[0])
+        yield from groups
+
+
+def _hash_groups(hashes: array[int], present: bytearray) -> list[list[int]]:
+    if len(hashes) < _NUMPY_FROM_ROWS:
+        by_hash: dict[int, list[int]] = {}
+        for row, (value, there) in enumerate(zip(hashes, present, strict=True)):
+            if there:
+                by_hash.setdefault(value, []).append(row)
+        return [rows for rows in by_hash.values() if len(rows) > 1]
+    import numpy as np
+
+    values = np.frombuffer(hashes, dtype=np.int64)
+    rows = np.flatnonzero(np.frombuffer(present, dtype=np.uint8))
+    order = rows[np.argsort(values[rows], kind="stable")]
+    ordered = values[order]
+    same_as_next = ordered[1:] == ordered[:-1]
+    if not same_as_next.any():
+        return []
+    # Runs of equal hashes: a run starts where a value differs from the one before.
+    starts = np.flatnonzero(np.concatenate(([True], ~same_as_next)))
+    ends = np.append(starts[1:], ordered.size)
+    long_runs = np.flatnonzero(ends - starts > 1)
+    return [order[starts[i] : ends[i]].tolist() for i in long_runs]
+
+
+class RecordKeys:
+    """Rows of (file, record index, line, id, fingerprint), in the order records were read."""
+
+    def __init__(self) -> None:
+        self.files: list[str] = []
+        self._file_numbers: dict[str, int] = {}
+        self.file_of = array("I")
+        self.index_of = array("Q")
+        self.line_of = array("Q")  # 0 when the record has no line (Parquet)
+        self.ids = KeyColumn()
+        self.fingerprints = KeyColumn(FINGERPRINT_BYTES)
+
+    def __len__(self) -> int:
+        return len(self.file_of)
+
+    def add(self, file: str, index: int, line: int | None, record_id: str | None,
+            fingerprint: bytes | None) -> None:
+        number = self._file_numbers.get(file)
+        if number is None:
+            number = self._file_numbers[file] = len(self.files)
+            self.files.append(file)
+        self.file_of.append(number)
+        self.index_of.append(index)
+        self.line_of.append(line or 0)
+        self.ids.add(None if record_id is None else record_id.encode("utf-8", "surrogatepass"))
+        self.fingerprints.add(fingerprint)
+
+    def where(self, row: int) -> tuple[str, int, int | None]:
+        """(file, record index, line) of a row."""
+        return self.files[self.file_of[row]], self.index_of[row], self.line_of[row] or None
+
+    def record_id(self, row: int) -> str | None:
+        if not self.ids.present[row]:
+            return None
+        return self.ids.key(row).decode("utf-8", "surrogatepass")
