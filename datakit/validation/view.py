@@ -40,6 +40,9 @@ class RecordView:
     # Every message's role, ``None`` where the message is not an object with ``from``.
     roles: list[Any]
     shape_ok: bool
+    # True only when the record plainly has the schema's shape (see ``make_view``); False
+    # means "ask the schema".
+    plain: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
 
     def path(self, message: int | None = None, key: str = "value") -> str:
@@ -49,6 +52,8 @@ class RecordView:
         message_path = f"{base}.conversations[{message}]"
         return f"{message_path}.{key}" if key else message_path
 
+
+_ROLES = ("user", "assistant")
 
 Emit = Callable[[Rule, str, str, "int | None", "dict[str, Any] | None"], None]
 
@@ -94,18 +99,30 @@ class Collector:
 
 
 def make_view(file: str, index: int, line: int | None, record: Any) -> RecordView:
-    """Build the view without judging anything: rules judge."""
+    """Build the view without judging anything: rules judge.
+
+    ``plain`` is set for the shape nearly every record has: an object whose ``id`` is absent, a
+    string or an integer, and whose ``conversations`` is a non-empty list of objects with
+    ``from`` "user" or "assistant" and a string ``value``. Such a record passes the record
+    schema, so the schema rule can skip the validator (``rules.record`` checks that the schema
+    still says exactly this).
+    """
     record_id: str | None = None
     messages: list[Message] = []
     roles: list[Any] = []
     shape_ok = False
+    plain = False
     if isinstance(record, dict):
         raw_id = record.get("id")
+        id_type = type(raw_id)
         if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool):
             record_id = str(raw_id)
         conversations = record.get("conversations")
         if isinstance(conversations, list):
             shape_ok = True
+            plain = bool(conversations) and (
+                id_type is str or id_type is int or "id" not in record
+            )
             for i, message in enumerate(conversations):
                 if isinstance(message, dict):
                     role = message.get("from")
@@ -113,6 +130,11 @@ def make_view(file: str, index: int, line: int | None, record: Any) -> RecordVie
                     value = message.get("value")
                     if isinstance(value, str):
                         messages.append(Message(i, role, value))
+                        if plain and not (type(value) is str and role in _ROLES):
+                            plain = False
+                    else:
+                        plain = False
                 else:
                     roles.append(None)
-    return RecordView(file, index, line, record, record_id, messages, roles, shape_ok)
+                    plain = False
+    return RecordView(file, index, line, record, record_id, messages, roles, shape_ok, plain)
