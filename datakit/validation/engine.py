@@ -88,7 +88,14 @@ def _jobs_for(path: str, jobs: int) -> int:
         size = os.path.getsize(path)
     except OSError:
         return 1
-    return jobs if size >= PARALLEL_MIN_BYTES else 1
+    return jobs if size >= parallel_min_bytes() else 1
+
+
+def parallel_min_bytes() -> int:
+    """Files from this size on use the worker pool. ``DATAKIT_PARALLEL_MIN_BYTES`` overrides
+    it, so that tests can run the pool on small files."""
+    raw = os.environ.get("DATAKIT_PARALLEL_MIN_BYTES", "")
+    return int(raw) if raw.isdigit() else PARALLEL_MIN_BYTES
 
 
 def _records(display: str, problems: list[FileProblem]) -> Iterator[RawRecord]:
