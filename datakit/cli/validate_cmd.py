@@ -76,7 +76,7 @@ def validate(
         max_len=max_len,
         image_root=str(image_root.resolve()) if image_root else None,
         images=images,
-        tokenizer=tokenizer,
+        tokenizer=str(Path(tokenizer).resolve()) if tokenizer else None,
         holdout=tuple(str(p.resolve()) for p in holdout) or None,
         jobs=jobs,
         strict=strict,

@@ -41,7 +41,10 @@ class RunContext:
             if _any_enabled(self.severities, "K001", "K002", "K003", "K004"):
                 from datakit.qwenvl.tokens import QwenTokenCounter
 
-                self._counter = QwenTokenCounter.load(self.settings.tokenizer)
+                tokenizer = self.settings.tokenizer
+                if tokenizer is not None:  # a path in [tool.datakit] is relative to its file
+                    tokenizer = str(Path(self.settings.base_dir) / tokenizer)
+                self._counter = QwenTokenCounter.load(tokenizer)
         return self._counter
 
     def check_holdout(self, path: str, emit: Collector, json_path: str, offset: int) -> None:
