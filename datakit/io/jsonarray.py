@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import repeat
 
 from datakit.io import sniff
 from datakit.io.records import FileProblem, RawRecord
@@ -195,13 +196,34 @@ class JsonArraySplitter:
 
     def _split(self, chunk: bytes, begin: int, out: list[Item]) -> None:
         assert self._structure is not None
-        found = self._structure.boundaries(chunk, begin, self._chunk_line)
-        append, start = out.append, begin
         file, base, limit = self.file, self._base, self.max_record_bytes
+        found = self._structure.boundaries(chunk, begin, self._chunk_line, limit)
+        append, start = out.append, begin
         index, after_comma = self._index, self._after_comma
         simple = self._pending is None and self._bad_utf8 is None
+        done = found.plain if simple else 0
+        if done:
+            # The usual layout, one record per line: every record of the chunk in one go.
+            firsts, ends = found.firsts[:done], found.positions[:done]
+            out.extend(
+                map(
+                    new_text_record,
+                    repeat(file, done),
+                    range(index, index + done),
+                    found.lines[:done],
+                    found.columns[:done],
+                    [base + first for first in firsts],
+                    [chunk[first:end] for first, end in zip(firsts, ends, strict=True)],
+                )
+            )
+            index, after_comma, start = index + done, True, ends[-1] + 1
         for pos, char, first, line, column in zip(
-            found.positions, found.chars, found.firsts, found.lines, found.columns, strict=True
+            found.positions[done:],
+            found.chars[done:],
+            found.firsts[done:],
+            found.lines[done:],
+            found.columns[done:],
+            strict=True,
         ):
             if simple and char == COMMA and first < pos and pos - first <= limit:
                 # The common case, inline: a whole record inside this chunk, located in numpy.

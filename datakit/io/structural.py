@@ -29,13 +29,15 @@ class Boundaries:
     Python). For the record ending at ``positions[i]``: ``firsts[i]`` is its first byte
     (past ``positions[i]`` when the gap before it was too long to scan), ``lines[i]`` and
     ``columns[i]`` its position, ``lines[i] == 0`` when the column must be counted in
-    Python (several records on one line)."""
+    Python (several records on one line). The first ``plain`` boundaries are commas ending
+    records that need nothing of that: located, within the size limit, no trailing blanks."""
 
     positions: list[int]
     chars: list[int]
     firsts: list[int]
     lines: list[int]
     columns: list[int]
+    plain: int
 
 
 class StructuralIndex:
@@ -46,7 +48,9 @@ class StructuralIndex:
         self._backslashes = 0
         self._depth = 1
 
-    def boundaries(self, chunk: bytes, begin: int, chunk_line: int) -> Boundaries:
+    def boundaries(
+        self, chunk: bytes, begin: int, chunk_line: int, max_record_bytes: int
+    ) -> Boundaries:
         """Depth-1 commas and the array's closing bracket in the next chunk (from ``begin``),
         with where the record before each starts. ``chunk_line`` is the line number of the
         chunk's first byte."""
@@ -70,8 +74,24 @@ class StructuralIndex:
         depth = self._depth + np.cumsum(_depth_changes()[chars], dtype=np.int64)
         self._depth = int(depth[-1]) if depth.size else self._depth
         events = structural[((chars == COMMA) & (depth == 1)) | (depth <= 0)]
+        event_chars = data[events]
         firsts, lines, columns = self._record_starts(data, events, begin, chunk_line)
-        return Boundaries(events.tolist(), data[events].tolist(), firsts, lines, columns)
+        plain = (
+            (event_chars == COMMA)
+            & (firsts < events)
+            & (events - firsts <= max_record_bytes)
+            & (lines > 0)
+            & ~_blank_table()[data[events - 1]]
+        )
+        leading_plain = int(plain.size if plain.all() else np.argmin(plain))
+        return Boundaries(
+            events.tolist(),
+            event_chars.tolist(),
+            firsts.tolist(),
+            lines.tolist(),
+            columns.tolist(),
+            leading_plain,
+        )
 
     def _record_starts(
         self,
@@ -79,7 +99,7 @@ class StructuralIndex:
         events: npt.NDArray[np.intp],
         begin: int,
         chunk_line: int,
-    ) -> tuple[list[int], list[int], list[int]]:
+    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.intp]]:
         """First non-blank byte after each previous boundary, and its line and column where
         the line starts in the blank gap before it (one record per line, the usual layout)."""
         import numpy as np
@@ -104,7 +124,7 @@ class StructuralIndex:
         known = line_starts >= gaps
         lines = np.where(known, chunk_line + before, 0)
         columns = firsts - line_starts + 1
-        return firsts.tolist(), lines.tolist(), columns.tolist()
+        return firsts, lines, columns
 
     def _escaped_quotes(self, data: npt.NDArray[np.uint8]) -> npt.NDArray[np.intp]:
         """Positions of quotes that end an odd run of backslashes (a run may begin in the
