@@ -123,11 +123,17 @@ _ImageGrids = list[tuple[Grid, bool, int]]
 
 
 def _chunk_grids(ready: list[_Ready], options: CocoOptions) -> list[_ImageGrids]:
-    xywh = [row[2:6] for item in ready for row in item.boxes]
-    if not xywh:
+    import numpy as np
+
+    counts = [len(item.boxes) for item in ready]
+    total = sum(counts)
+    if not total:
         return [[] for _ in ready]
-    sizes = [item.size for item in ready for _ in item.boxes]
-    batch = xywh_px_to_grid_batch(xywh, sizes, options.rounding)
+    xywh = np.fromiter(
+        (v for item in ready for row in item.boxes for v in row[2:6]), np.float64, 4 * total
+    )
+    sizes = np.repeat(np.array([item.size for item in ready], dtype=np.float64), counts, axis=0)
+    batch = xywh_px_to_grid_batch(xywh.reshape(-1, 4), sizes, options.rounding)
     flat = list(
         zip(
             map(tuple, batch.xyxy_norm1000.tolist()),
@@ -138,10 +144,9 @@ def _chunk_grids(ready: list[_Ready], options: CocoOptions) -> list[_ImageGrids]
     )
     out: list[_ImageGrids] = []
     start = 0
-    for item in ready:
-        end = start + len(item.boxes)
-        out.append(flat[start:end])
-        start = end
+    for count in counts:
+        out.append(flat[start : start + count])
+        start += count
     return out
 
 

@@ -8,7 +8,6 @@ rest of the conversion; here a chunk of 30,000 boxes costs a few milliseconds.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -34,11 +33,10 @@ class GridBatch:
 
 
 def xywh_px_to_grid_batch(
-    xywh_px: Sequence[Sequence[float]],
-    size_px: Sequence[Sequence[float]],
-    rounding: Rounding = "floor",
+    xywh_px: npt.ArrayLike, size_px: npt.ArrayLike, rounding: Rounding = "floor"
 ) -> GridBatch:
-    """``xywh_px[i]`` on an image of ``size_px[i]`` = (width, height), for every ``i``."""
+    """``xywh_px[i]`` (n x 4) on an image of ``size_px[i]`` = (width, height), for every
+    ``i``."""
     import numpy as np
 
     xywh = np.asarray(xywh_px, dtype=np.float64).reshape(-1, 4)

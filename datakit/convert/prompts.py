@@ -153,26 +153,31 @@ class PromptPicker:
         self._prompts = prompts
         self._seed = seed
         self._languages = languages
+        self._salt = f"{seed}\x00".encode()
 
     def language(self, key: str) -> str:
         """The sample's language, uniformly among the selected ones (the same for every slot,
         so that all turns of one conversation speak one language)."""
-        return self._languages[self._hash("", key) % len(self._languages)]
+        return self._languages[self._hash(key) % len(self._languages)]
 
     def choose(self, slot: str, key: str, language: str | None = None) -> tuple[str, str]:
         """``(language, template)`` for the sample ``key``: the language from ``language(key)``
-        unless given, then a template of that language uniformly."""
+        unless given, then a template of that language uniformly. One hash of the seed and the
+        key decides both (the slot does not enter: keys already differ between samples)."""
+        value = self._hash(key)
         if language is None:
-            language = self.language(key)
+            count = len(self._languages)
+            language = self._languages[value % count]
+            value //= count
         templates = self._prompts.templates[slot][language]
-        return language, templates[self._hash(slot, key) % len(templates)]
+        return language, templates[value % len(templates)]
 
     def render(self, slot: str, key: str, language: str | None = None, **values: str) -> str:
         return self.choose(slot, key, language)[1].format(**values)
 
-    def _hash(self, slot: str, key: str) -> int:
-        digest = hashlib.blake2b(f"{self._seed}\x00{slot}\x00{key}".encode(), digest_size=8)
-        return int.from_bytes(digest.digest(), "big")
+    def _hash(self, key: str) -> int:
+        digest = hashlib.blake2b(self._salt + key.encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big")
 
 
 def prompt_set_from_data(data: Any, source: str) -> PromptSet:
