@@ -158,25 +158,26 @@ class PromptPicker:
     def language(self, key: str) -> str:
         """The sample's language, uniformly among the selected ones (the same for every slot,
         so that all turns of one conversation speak one language)."""
-        return self._languages[self._hash(key) % len(self._languages)]
+        if len(self._languages) == 1:
+            return self._languages[0]
+        return self._languages[self._hash("", key) % len(self._languages)]
 
     def choose(self, slot: str, key: str, language: str | None = None) -> tuple[str, str]:
         """``(language, template)`` for the sample ``key``: the language from ``language(key)``
-        unless given, then a template of that language uniformly. One hash of the seed and the
-        key decides both (the slot does not enter: keys already differ between samples)."""
-        value = self._hash(key)
+        unless given, then a template of that language uniformly."""
         if language is None:
-            count = len(self._languages)
-            language = self._languages[value % count]
-            value //= count
+            language = self.language(key)
         templates = self._prompts.templates[slot][language]
-        return language, templates[value % len(templates)]
+        if len(templates) == 1:
+            return language, templates[0]
+        return language, templates[self._hash(slot, key) % len(templates)]
 
     def render(self, slot: str, key: str, language: str | None = None, **values: str) -> str:
         return self.choose(slot, key, language)[1].format(**values)
 
-    def _hash(self, key: str) -> int:
-        digest = hashlib.blake2b(self._salt + key.encode(), digest_size=8).digest()
+    def _hash(self, slot: str, key: str) -> int:
+        text = f"{slot}\x00{key}".encode()
+        digest = hashlib.blake2b(self._salt + text, digest_size=8).digest()
         return int.from_bytes(digest, "big")
 
 
