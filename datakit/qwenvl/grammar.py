@@ -110,10 +110,55 @@ class ParsedValue:
         return [s for s in self.segments if isinstance(s, Box)]
 
 
+# Well-formed tags whole, in one pass: a label, an image, a ref without '<' inside, a box of
+# four plain coordinates. Any other tag (a quad, a stray or unclosed tag, a malformed box, a
+# ref holding '<') matches the last alternative and sends the value to the full parser.
+_COORD = r"(0|[1-9][0-9]{0,8})"
+_WELL_FORMED_RE = re.compile(
+    r"Picture (\d{1,9}):( ?)|<img>(.*?)</img>|<ref>([^<]*)</ref>"
+    rf"|<box>\({_COORD},{_COORD}\),\({_COORD},{_COORD}\)</box>"
+    r"|</?(?:img|ref|box|quad)>",
+    re.DOTALL,
+)
+
+
 def parse_value(value: str) -> ParsedValue:
     """Split ``value`` into segments and structural problems. Never raises."""
     if "<" not in value and "Picture" not in value:
         return ParsedValue((Text(0, len(value), value),) if value else (), ())
+    parsed = _parse_well_formed(value)
+    return parsed if parsed is not None else _parse_any(value)
+
+
+def _parse_well_formed(value: str) -> ParsedValue | None:
+    """``parse_value`` for values whose every tag is well formed (nearly all), about twice as
+    fast; ``None`` for any other value."""
+    segments: list[Segment] = []
+    text_start = 0
+    for m in _WELL_FORMED_RE.finditer(value):
+        start, end = m.span()
+        group = m.lastindex
+        if group is None:
+            return None
+        if start > text_start:
+            segments.append(Text(text_start, start, value[text_start:start]))
+        if group == 2:
+            segments.append(PictureLabel(start, end, int(m.group(1)), m.group(2) == " "))
+        elif group == 3:
+            segments.append(Image(start, end, m.group(3), start + 5))
+        elif group == 4:
+            segments.append(Ref(start, end, m.group(4), start + 5))
+        else:
+            x1, y1, x2, y2 = m.group(5, 6, 7, 8)
+            content = value[start + 5 : end - 6]
+            segments.append(Box(start, end, content, (int(x1), int(y1), int(x2), int(y2))))
+        text_start = end
+    if text_start < len(value):
+        segments.append(Text(text_start, len(value), value[text_start:]))
+    return ParsedValue(tuple(segments), ())
+
+
+def _parse_any(value: str) -> ParsedValue:
     segments: list[Segment] = []
     problems: list[TagProblem] = []
     text_start = 0
