@@ -23,7 +23,15 @@ from datakit.validation.holdout import load_holdout
 from datakit.validation.report import FileSummary, Report
 from datakit.validation.rules import file as file_rules
 from datakit.validation.settings import Settings
-from datakit.validation.worker import BatchResult, Job, check_batch, close_context
+from datakit.validation.worker import (
+    BatchResult,
+    Job,
+    PackedRecord,
+    check_batch,
+    check_packed,
+    close_context,
+    pack,
+)
 
 BATCH_RECORDS = 512
 PARALLEL_MIN_BYTES = 8 << 20
@@ -51,8 +59,13 @@ def validate_files(
         summary = FileSummary(display, position)
         summaries.append(summary)
         problems: list[FileProblem] = []
-        tasks = _tasks(job, _records(display, problems), summary)
-        for result in ordered_map(check_batch, tasks, _jobs_for(display, jobs)):
+        file_jobs = _jobs_for(display, jobs)
+        records = _records(display, problems)
+        results = (
+            ordered_map(check_batch, _tasks(job, records), 1) if file_jobs == 1
+            else ordered_map(check_packed, _packed(_tasks(job, records)), file_jobs)
+        )
+        for result in results:
             _absorb(result, summary, findings, dataset, display)
             token_lengths.extend(result.token_lengths)
             image_refs += result.image_refs
@@ -108,9 +121,14 @@ def _records(display: str, problems: list[FileProblem]) -> Iterator[RawRecord]:
             yield item
 
 
-def _tasks(
-    job: Job, records: Iterable[RawRecord], summary: FileSummary
-) -> Iterator[tuple[Job, list[RawRecord]]]:
+def _packed(
+    tasks: Iterable[tuple[Job, list[RawRecord]]],
+) -> Iterator[tuple[Job, list[PackedRecord]]]:
+    for job, batch in tasks:
+        yield job, pack(batch)
+
+
+def _tasks(job: Job, records: Iterable[RawRecord]) -> Iterator[tuple[Job, list[RawRecord]]]:
     batch: list[RawRecord] = []
     for record in records:
         batch.append(record)
