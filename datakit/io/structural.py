@@ -9,6 +9,8 @@ chunk to the next, so a chunk may end anywhere.
 
 from __future__ import annotations
 
+import re
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,6 +21,12 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
 COMMA = ord(",")
+# Chunks up to this size are indexed with a regular expression when numpy is not loaded yet:
+# importing numpy costs more than indexing a megabyte in Python, and small files (what a
+# pre-commit hook checks) should start fast.
+PYTHON_INDEX_MAX_BYTES = 1 << 20
+# A run of backslashes (with the quote it may escape), a quote, a bracket or a comma.
+_TOKENS = re.compile(rb'\\+"?|["\[\]{},]')
 # Blank bytes skipped in numpy between a comma and the next record; longer gaps go to Python.
 _MAX_GAP_SCAN = 16
 
@@ -54,6 +62,8 @@ class StructuralIndex:
         """Depth-1 commas and the array's closing bracket in the next chunk (from ``begin``),
         with where the record before each starts. ``chunk_line`` is the line number of the
         chunk's first byte."""
+        if _index_in_python(chunk):
+            return self._boundaries_in_python(chunk, begin)
         import numpy as np
 
         data = np.frombuffer(chunk, dtype=np.uint8)
@@ -92,6 +102,35 @@ class StructuralIndex:
             columns.tolist(),
             leading_plain,
         )
+
+    def _boundaries_in_python(self, chunk: bytes, begin: int) -> Boundaries:
+        """The same boundaries without numpy, for small chunks. Records are left for the
+        splitter to locate (``firsts`` past each boundary, ``plain`` 0)."""
+        in_string, depth, carried = self._in_string, self._depth, self._backslashes
+        positions: list[int] = []
+        chars: list[int] = []
+        for match in _TOKENS.finditer(chunk):
+            token, start = match.group(), match.start()
+            lead = token[0]
+            if lead == 0x5C:  # a quote after an odd run of backslashes is escaped
+                if token[-1] == 0x22:
+                    run = len(token) - 1 + (carried if start == 0 else 0)
+                    in_string ^= not run & 1
+                continue
+            if lead == 0x22:
+                in_string ^= not (start == 0 and carried & 1)
+                continue
+            if in_string or start < begin:
+                continue
+            if lead != COMMA:
+                depth += 1 if lead in (0x5B, 0x7B) else -1
+            if depth <= 0 or (lead == COMMA and depth == 1):
+                positions.append(start)
+                chars.append(lead)
+        self._in_string, self._depth = in_string, depth
+        self._backslashes = _trailing_backslashes(chunk, carried)
+        blank = [0] * len(positions)
+        return Boundaries(positions, chars, [p + 1 for p in positions], blank, blank, 0)
 
     def _record_starts(
         self,
@@ -148,6 +187,10 @@ class StructuralIndex:
                 cursor[todo] -= 1
             escaped.append(ends[(lengths & 1) == 1] + 1)
         return np.concatenate(escaped).astype(np.intp)
+
+
+def _index_in_python(chunk: bytes) -> bool:
+    return len(chunk) <= PYTHON_INDEX_MAX_BYTES and "numpy" not in sys.modules
 
 
 def _trailing_backslashes(chunk: bytes, carried: int) -> int:
