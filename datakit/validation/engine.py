@@ -42,13 +42,10 @@ Progress = Callable[[str, int], None]  # (file, records done so far in it)
 def validate_files(
     paths: Sequence[str | Path], settings: Settings, progress: Progress | None = None
 ) -> Report:
-    from datakit.io.parallel import default_jobs, ordered_map
-
     started = time.perf_counter()
     severities = registry.severities(settings.select, settings.ignore, settings.severity)
     holdout = load_holdout(settings.holdout, Path(settings.base_dir))
     job = Job(settings, tuple(sorted(severities.items())), holdout)
-    jobs = settings.jobs or default_jobs()
     dataset = DatasetPass(severities, settings)
     findings: list[Finding] = []
     summaries: list[FileSummary] = []
@@ -59,11 +56,11 @@ def validate_files(
         summary = FileSummary(display, position)
         summaries.append(summary)
         problems: list[FileProblem] = []
-        file_jobs = _jobs_for(display, jobs)
+        file_jobs = _jobs_for(display, settings.jobs)
         records = _records(display, problems)
         results = (
-            ordered_map(check_batch, _tasks(job, records), 1) if file_jobs == 1
-            else ordered_map(check_packed, _packed(_tasks(job, records)), file_jobs)
+            map(check_batch, _tasks(job, records)) if file_jobs == 1
+            else _in_pool(_packed(_tasks(job, records)), file_jobs)
         )
         for result in results:
             _absorb(result, summary, findings, dataset, display)
@@ -95,13 +92,26 @@ def validate_files(
 
 
 def _jobs_for(path: str, jobs: int) -> int:
-    # Starting worker processes (each loads the tokenizer) costs more than it saves on small
-    # files; pre-commit runs on small files all the time.
+    """Worker processes for one file (``jobs`` 0: every core). Starting workers (each loads
+    the tokenizer) costs more than it saves on small files, and pre-commit runs on small files
+    all the time: those run here, without even importing the pool."""
     try:
         size = os.path.getsize(path)
     except OSError:
         return 1
-    return jobs if size >= parallel_min_bytes() else 1
+    if size < parallel_min_bytes():
+        return 1
+    if jobs:
+        return jobs
+    from datakit.io.parallel import default_jobs
+
+    return default_jobs()
+
+
+def _in_pool(tasks: Iterator[tuple[Job, list[PackedRecord]]], jobs: int) -> Iterator[BatchResult]:
+    from datakit.io.parallel import ordered_map
+
+    return ordered_map(check_packed, tasks, jobs)
 
 
 def parallel_min_bytes() -> int:
