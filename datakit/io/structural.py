@@ -71,15 +71,21 @@ class StructuralIndex:
         if self._backslashes or b"\\" in chunk:
             is_quote[self._escaped_quotes(data)] = False
         self._backslashes = _trailing_backslashes(chunk, self._backslashes)
-        quotes = np.flatnonzero(is_quote)
-        # [ and { differ from ] and } only in bit 0x20.
+        # Brackets, commas and real quotes in one index; the parity of the quotes up to each
+        # bracket or comma says whether it is inside a string. ([ and { differ from ] and }
+        # only in bit 0x20.)
         folded = data | 0x20
-        structural = np.flatnonzero((folded == 0x7B) | (folded == 0x7D) | (data == COMMA))
+        interesting = folded == 0x7B
+        interesting |= folded == 0x7D
+        interesting |= data == COMMA
+        interesting |= is_quote
+        found = np.flatnonzero(interesting)
         if begin:
-            structural = structural[structural >= begin]
-        outside = ((np.searchsorted(quotes, structural) + self._in_string) & 1) == 0
-        structural = structural[outside]
-        self._in_string ^= bool(quotes.size & 1)
+            found = found[found >= begin]
+        quote = is_quote[found]
+        parity = np.cumsum(quote, dtype=np.int64)
+        structural = found[~quote & (((parity + self._in_string) & 1) == 0)]
+        self._in_string ^= bool(parity[-1] & 1) if parity.size else False
         chars = data[structural]
         depth = self._depth + np.cumsum(_depth_changes()[chars], dtype=np.int64)
         self._depth = int(depth[-1]) if depth.size else self._depth
