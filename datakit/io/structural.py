@@ -83,7 +83,7 @@ class StructuralIndex:
         if begin:
             found = found[found >= begin]
         quote = is_quote[found]
-        parity = np.cumsum(quote, dtype=np.int64)
+        parity = np.cumsum(quote, dtype=np.int32)
         structural = found[~quote & (((parity + self._in_string) & 1) == 0)]
         self._in_string ^= bool(parity[-1] & 1) if parity.size else False
         chars = data[structural]
