@@ -106,7 +106,7 @@ def check_batch(task: tuple[Job, list[RawRecord]]) -> BatchResult:
         for note in parsed.notes:
             rule = file_rules.BY_KIND.get(note.kind)
             if rule is not None:
-                emit(rule, note.message, _join(view.path(), note.json_path))
+                emit(rule, note.message, note.json_path or view.path())
         for check in RECORD_CHECKS:
             check(view, emit, ctx)
         result.findings.extend(emit.findings)
@@ -131,12 +131,6 @@ def _fingerprint(conversations: Any) -> bytes:
     except (TypeError, orjson.JSONEncodeError):
         blob = repr(conversations).encode("utf-8", "surrogatepass")
     return hashlib.blake2b(blob, digest_size=FINGERPRINT_BYTES).digest()
-
-
-def _join(base: str, relative: str | None) -> str:
-    if not relative or relative == "$":
-        return base
-    return base + relative[1:]
 
 
 def _parse_error(parsed: ParsedRecord, severities: dict[str, Severity]) -> Finding:

@@ -107,3 +107,16 @@ def test_rules_and_rule_commands() -> None:
                          capture_output=True, text=True, check=True)
     assert one.stdout.startswith("S005 unknown-role (error, record)")
     assert "Why it matters:" in one.stdout and "Fails:" in one.stdout
+
+
+def test_parse_notes_point_at_the_exact_value(tmp_path: Path) -> None:
+    (tmp_path / "d.json").write_text(
+        '[{"id": "a", "conversations": [{"from": "user", "value": "hi", "value": "again"}, '
+        '{"from": "assistant", "value": "bad \\udcff"}]}]'
+    )
+    out = _run(tmp_path, "d.json", "--format", "json", "--images", "none")
+    found = [(f["code"], f["location"]["json_path"]) for f in json.loads(out.stdout)["findings"]]
+    assert found == [
+        ("F009", "$[0].conversations[0].value"),
+        ("F004", "$[0].conversations[1].value"),
+    ]

@@ -35,7 +35,7 @@ EMPTY_FILE = Rule(
 )
 INVALID_UTF8 = Rule(
     "F004", "invalid-utf8", Severity.ERROR, "file",
-    "The file is not valid UTF-8.",
+    "The file is not valid UTF-8, or a string holds a lone surrogate escape (\\udcff).",
     "json.load reads text as UTF-8 and fails on the first invalid byte.",
     "Re-encode the file as UTF-8 (e.g. iconv -f GB18030 -t UTF-8).",
     bad='[{"id": "\udcff", "conversations": [{"from": "user", "value": "x"}]}]',
@@ -103,4 +103,6 @@ BY_KIND = {
     "bad-parquet": UNREADABLE_FILE,
     "nonstandard-constant": NONSTANDARD_CONSTANT,
     "duplicate-key": DUPLICATE_KEY,
+    # "\udcff" escapes are valid JSON but no UTF-8 text: the tokenizer cannot encode them.
+    "lone-surrogate": INVALID_UTF8,
 }
