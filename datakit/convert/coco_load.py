@@ -24,6 +24,7 @@ _WHITESPACE = b" \t\r\n"
 _POLYGON_BYTES = b"0123456789.eE+-,[] \t\r\n"
 _RLE_BYTES = b'0123456789,[]{}:" \t\r\ncountsize'
 _EMPTY = b"[]"
+_CHECK_EVERY = 8192
 
 
 def drop_segmentation(data: bytes) -> bytes:
@@ -31,7 +32,8 @@ def drop_segmentation(data: bytes) -> bytes:
 
     A polygon list ``[[x,y,...],...]`` ends at its first ``]]``; an RLE object at its first
     ``}``. Whether every cut value is plain numbers and brackets is checked in bulk (one
-    ``translate`` over all of them); only when that fails is each value checked on its own.
+    ``translate`` over thousands of them); only when that fails is each value checked on its
+    own.
     A value cut in the wrong place would leave unbalanced brackets: such a value is kept.
     """
     parts = data.split(_KEY)
@@ -40,6 +42,7 @@ def drop_segmentation(data: bytes) -> bytes:
     out = [parts[0]]
     polygons: list[bytes] = []
     rles: list[bytes] = []
+    plain = True
     for piece in parts[1:]:
         value = piece.lstrip(_WHITESPACE)
         first = value[:1]
@@ -53,16 +56,24 @@ def drop_segmentation(data: bytes) -> bytes:
             if end > 0:
                 rles.append(value[:end])
         out.append(_EMPTY + value[end:] if end > 1 else piece)
+        if len(polygons) + len(rles) >= _CHECK_EVERY:
+            # checked in batches, so that the cut values never pile up in memory
+            plain = plain and _all_plain(polygons, rles)
+            polygons, rles = [], []
+    if not (plain and _all_plain(polygons, rles)):
+        return _drop_checked(parts)
+    return _KEY.join(out)
+
+
+def _all_plain(polygons: list[bytes], rles: list[bytes]) -> bool:
     # Each cut polygon has at least as many "[" as "]" (it ends at its first "]]"), so equal
     # totals mean every one is balanced: deeper nesting would be cut too early.
     polygon_bytes = b"".join(polygons)
-    if (
+    return not (
         polygon_bytes.translate(None, _POLYGON_BYTES)
         or polygon_bytes.count(b"[") != polygon_bytes.count(b"]")
         or b"".join(rles).translate(None, _RLE_BYTES)
-    ):
-        return _drop_checked(parts)
-    return _KEY.join(out)
+    )
 
 
 def _drop_checked(parts: list[bytes]) -> bytes:
