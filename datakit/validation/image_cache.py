@@ -18,6 +18,7 @@ import contextlib
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 _SCHEMA = """
@@ -152,11 +153,13 @@ class _Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_S, isolation_level=None,
                                  check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
+            # Two processes that open a new cache at once race for the switch to WAL and the
+            # table: SQLite answers "locked" there without waiting, so wait and try again.
+            _retry_locked(lambda: db.execute("PRAGMA journal_mode=WAL"))
             # WAL stays consistent with NORMAL; a power cut may lose the last entries, which
             # only costs time.
             db.execute("PRAGMA synchronous=NORMAL")
-            db.execute(_SCHEMA)
+            _retry_locked(lambda: db.execute(_SCHEMA))
         except (OSError, sqlite3.Error):
             self.fail()
             return None
@@ -173,7 +176,7 @@ class _Store:
         if db is None:
             return
         try:
-            db.execute("BEGIN IMMEDIATE")
+            _retry_locked(lambda: db.execute("BEGIN IMMEDIATE"))
             db.executemany(
                 "INSERT OR REPLACE INTO images VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 self.pending,
@@ -209,6 +212,20 @@ class _Store:
             with contextlib.suppress(sqlite3.Error):
                 self.db.close()
         self.db = None
+
+
+def _retry_locked(action: Callable[[], object], attempts: int = 8) -> None:
+    """Run ``action``, waiting out "database is locked" answers (up to about 6 s in all)."""
+    for attempt in range(attempts):
+        try:
+            action()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.025 * 2**attempt)
 
 
 def _close_at_exit(owner: ImageCache, store: _Store) -> None:
