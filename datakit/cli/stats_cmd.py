@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from datakit.errors import InputError
+from datakit.cli.options import existing_files
 
 
 @click.command()
@@ -70,7 +70,7 @@ def stats(
         tokenizer=tokenizer,
         jobs=jobs,
     )
-    paths = _existing(files)
+    paths = existing_files(files, "stats")
     codes = None
     if not no_findings:
         from datakit.stats.findings import find_by_sample
@@ -95,17 +95,6 @@ def stats(
     _emit(result, output_format, output)
     incomplete = any(p["fatal"] for f in result["files"] for p in f["problems"])
     return 1 if incomplete else 0
-
-
-def _existing(files: tuple[Path, ...]) -> list[str]:
-    if not files:
-        raise InputError("no dataset files given", fix="datakit stats FILE [FILE ...]")
-    for path in files:
-        if not path.exists():
-            raise InputError(f"{path}: no such file", fix="check the path")
-        if path.is_dir():
-            raise InputError(f"{path} is a directory", fix="name the dataset files themselves")
-    return [str(p) for p in files]
 
 
 def _emit(result: dict[str, Any], output_format: str, output: Path | None) -> None:

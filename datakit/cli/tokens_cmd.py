@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -11,12 +10,12 @@ from typing import IO
 
 import click
 
-from datakit.errors import InputError
-from datakit.io.records import FileProblem, RawRecord
+from datakit.cli.options import existing_files
+from datakit.io.jobs import jobs_for_file
+from datakit.io.records import FileProblem
 from datakit.qwenvl.token_rows import BATCH_RECORDS, Row, Task
 
 # Worker start-up (each loads the vocabulary, ~0.5 s) costs more than it saves on small files.
-PARALLEL_MIN_BYTES = 8 << 20
 LISTED_SAMPLES = 10
 
 
@@ -71,7 +70,7 @@ def tokens(
     from datakit.validation.settings import load_settings
 
     settings = load_settings(config).with_overrides(max_len=max_len, tokenizer=tokenizer, jobs=jobs)
-    paths = _existing(files)
+    paths = existing_files(files, "tokens")
     if output_format is None:
         output_format = "jsonl" if output is not None or not sys.stdout.isatty() else "text"
     if output is not None and output_format != "jsonl":
@@ -116,7 +115,7 @@ class _Run:
 
         for path in paths:
             tasks = self._tasks(path)
-            for batch in ordered_map(account_batch, tasks, _jobs_for(path, self.jobs)):
+            for batch in ordered_map(account_batch, tasks, jobs_for_file(path, self.jobs)):
                 if out is not None:
                     out.write(b"".join(row[0] + b"\n" for row in batch))
                 for row in batch:
@@ -124,17 +123,10 @@ class _Run:
 
     def _tasks(self, path: str) -> Iterator[Task]:
         from datakit.io.parallel import batched
-        from datakit.io.reader import iter_records
+        from datakit.io.reader import records_only
         from datakit.qwenvl.token_rows import make_task
 
-        def records() -> Iterator[RawRecord]:
-            for item in iter_records(path, display_name=path):
-                if isinstance(item, FileProblem):
-                    self.file_problems.append(item)
-                else:
-                    yield item
-
-        for batch in batched(records(), BATCH_RECORDS):
+        for batch in batched(records_only(path, self.file_problems), BATCH_RECORDS):
             yield make_task(self.max_len, self.tokenizer, batch)
 
     def _add(self, row: Row) -> None:
@@ -148,25 +140,6 @@ class _Run:
         self.answer_cut += answer_cut
         if (fails or truncated) and len(self.listed) < LISTED_SAMPLES:
             self.listed.append(line.decode("utf-8"))
-
-
-def _existing(files: tuple[Path, ...]) -> list[str]:
-    if not files:
-        raise InputError("no dataset files given", fix="datakit tokens FILE [FILE ...]")
-    for path in files:
-        if not path.exists():
-            raise InputError(f"{path}: no such file", fix="check the path")
-        if path.is_dir():
-            raise InputError(f"{path} is a directory", fix="name the dataset files themselves")
-    return [str(p) for p in files]
-
-
-def _jobs_for(path: str, jobs: int) -> int:
-    try:
-        size = os.path.getsize(path)
-    except OSError:
-        return 1
-    return jobs if size >= PARALLEL_MIN_BYTES else 1
 
 
 def _percentile(sorted_values: list[int], share: float) -> int:

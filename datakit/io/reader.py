@@ -100,3 +100,14 @@ def iter_records(
             if splitter.stopped:
                 return
         yield from splitter.finish()
+
+
+def records_only(
+    path: str, problems: list[FileProblem], *, display_name: str | None = None
+) -> Iterator[RawRecord]:
+    """The records of ``path``; its file problems go to ``problems`` as they are met."""
+    for item in iter_records(path, display_name=display_name or path):
+        if isinstance(item, FileProblem):
+            problems.append(item)
+        else:
+            yield item

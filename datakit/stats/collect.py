@@ -6,16 +6,15 @@ back in file order, so the summary and the rows never depend on ``jobs``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
+from datakit.io.jobs import jobs_for_file
 from datakit.io.records import FileProblem, RawRecord
 from datakit.stats.sample import SampleFacts, analyse_raw
 from datakit.stats.summary import FileStats, StatsAccumulator
 
 BATCH_RECORDS = 512
-PARALLEL_MIN_BYTES = 8 << 20
 
 SampleKey = tuple[str, int]  # (file as displayed, 0-based record index)
 OnSample = Callable[[SampleFacts, "Sequence[str] | None"], None]
@@ -48,8 +47,10 @@ def collect_stats(
         display = str(path)
         file_stats = stats.start_file(display)
         problems: list[FileProblem] = []
-        tasks = _tasks(max_len, tokenizer, _records(display, problems))
-        for batch in ordered_map(analyse_batch, tasks, _jobs_for(display, jobs)):
+        from datakit.io.reader import records_only
+
+        tasks = _tasks(max_len, tokenizer, records_only(display, problems))
+        for batch in ordered_map(analyse_batch, tasks, jobs_for_file(display, jobs)):
             for facts in batch:
                 codes: Sequence[str] | None = None
                 if codes_by_sample is not None:
@@ -72,16 +73,6 @@ def analyse_batch(task: tuple[int, str | None, list[RawRecord]]) -> list[SampleF
     return [analyse_raw(raw, counter, max_len) for raw in batch]
 
 
-def _records(display: str, problems: list[FileProblem]) -> Iterator[RawRecord]:
-    from datakit.io.reader import iter_records
-
-    for item in iter_records(display, display_name=display):
-        if isinstance(item, FileProblem):
-            problems.append(item)
-        else:
-            yield item
-
-
 def _tasks(
     max_len: int, tokenizer: str | None, records: Iterator[RawRecord]
 ) -> Iterator[tuple[int, str | None, list[RawRecord]]]:
@@ -89,15 +80,6 @@ def _tasks(
 
     for batch in batched(records, BATCH_RECORDS):
         yield max_len, tokenizer, batch
-
-
-def _jobs_for(path: str, jobs: int) -> int:
-    # Worker start-up (each loads the vocabulary) costs more than it saves on small files.
-    try:
-        size = os.path.getsize(path)
-    except OSError:
-        return 1
-    return jobs if size >= PARALLEL_MIN_BYTES else 1
 
 
 def _add_problems(file_stats: FileStats, problems: list[FileProblem]) -> None:

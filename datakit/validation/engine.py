@@ -8,7 +8,6 @@ from what phase one collected, then findings are put in a stable order.
 
 from __future__ import annotations
 
-import os
 import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from datakit.errors import InputError
 from datakit.findings import Finding, Location, Severity
+from datakit.io.jobs import jobs_for_file
 from datakit.io.records import FileProblem, RawRecord
 from datakit.validation import registry
 from datakit.validation.dataset_pass import DatasetPass
@@ -34,7 +34,6 @@ from datakit.validation.worker import (
 )
 
 BATCH_RECORDS = 512
-PARALLEL_MIN_BYTES = 8 << 20
 
 Progress = Callable[[str, int], None]  # (file, records done so far in it)
 
@@ -56,8 +55,10 @@ def validate_files(
         summary = FileSummary(display, position)
         summaries.append(summary)
         problems: list[FileProblem] = []
-        file_jobs = _jobs_for(display, settings.jobs)
-        records = _records(display, problems)
+        file_jobs = jobs_for_file(display, settings.jobs)
+        from datakit.io.reader import records_only
+
+        records = records_only(display, problems)
         results = (
             map(check_batch, _tasks(job, records)) if file_jobs == 1
             else _in_pool(_packed(_tasks(job, records)), file_jobs)
@@ -91,44 +92,10 @@ def validate_files(
     )
 
 
-def _jobs_for(path: str, jobs: int) -> int:
-    """Worker processes for one file (``jobs`` 0: every core). Starting workers (each loads
-    the tokenizer) costs more than it saves on small files, and pre-commit runs on small files
-    all the time: those run here, without even importing the pool."""
-    try:
-        size = os.path.getsize(path)
-    except OSError:
-        return 1
-    if size < parallel_min_bytes():
-        return 1
-    if jobs:
-        return jobs
-    from datakit.io.parallel import default_jobs
-
-    return default_jobs()
-
-
 def _in_pool(tasks: Iterator[tuple[Job, list[PackedRecord]]], jobs: int) -> Iterator[BatchResult]:
     from datakit.io.parallel import ordered_map
 
     return ordered_map(check_packed, tasks, jobs)
-
-
-def parallel_min_bytes() -> int:
-    """Files from this size on use the worker pool. ``DATAKIT_PARALLEL_MIN_BYTES`` overrides
-    it, so that tests can run the pool on small files."""
-    raw = os.environ.get("DATAKIT_PARALLEL_MIN_BYTES", "")
-    return int(raw) if raw.isdigit() else PARALLEL_MIN_BYTES
-
-
-def _records(display: str, problems: list[FileProblem]) -> Iterator[RawRecord]:
-    from datakit.io.reader import iter_records
-
-    for item in iter_records(display, display_name=display):
-        if isinstance(item, FileProblem):
-            problems.append(item)
-        else:
-            yield item
 
 
 def _packed(

@@ -281,7 +281,7 @@ def test_parallel_workers_store_what_they_checked(
     (tmp_path / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records),
                                          encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setenv("DATAKIT_PARALLEL_MIN_BYTES", "0")
     monkeypatch.setattr(engine, "BATCH_RECORDS", 3)
     settings = Settings(jobs=2, images="decode", cache_dir=str(tmp_path / "cache"),
                         ignore=("K",), base_dir=str(tmp_path))

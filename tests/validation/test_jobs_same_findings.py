@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from datakit.validation import engine
+from datakit.io.jobs import jobs_for_file
 
 RECORDS = 2600  # five batches of 512 and a bit: both workers get several
 
@@ -90,6 +90,6 @@ def test_the_pool_threshold_can_be_lowered(monkeypatch: pytest.MonkeyPatch,
                                            tmp_path: Path) -> None:
     small = tmp_path / "a.jsonl"
     small.write_text("{}\n", encoding="utf-8")
-    assert engine._jobs_for(str(small), 2) == 1
+    assert jobs_for_file(str(small), 2) == 1
     monkeypatch.setenv("DATAKIT_PARALLEL_MIN_BYTES", "0")
-    assert engine._jobs_for(str(small), 2) == 2
+    assert jobs_for_file(str(small), 2) == 2
