@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from coco_checks import assert_valid_records
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from datakit.convert.coco import CocoInput, CocoOptions, convert_coco
@@ -73,6 +73,13 @@ captions = st.lists(
             "caption_mode": st.sampled_from(["each", "turns"]),
         }
     ),
+)
+# Found by this test: an empty instances object beside an empty captions file.
+@example(
+    instances={},
+    caption_file={"images": [], "annotations": []},
+    options={"rounding": "floor", "include_crowd": False, "max_boxes": None, "limit": None,
+             "path_prefix": "", "caption_mode": "each"},
 )
 def test_never_crashes_and_accounts_for_everything(
     instances: Any, caption_file: Any, options: dict[str, Any]
