@@ -27,6 +27,8 @@ class RunContext:
         self.severities = severities
         self.holdout = holdout
         self.image_refs = 0
+        # path -> what the image rules say about it (see rules.images)
+        self.image_verdicts: dict[str, Any] = {}
         self._counter: Any = None
         self._counter_loaded = False
         self.images: ImageChecker | None = None

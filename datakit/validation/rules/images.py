@@ -125,39 +125,62 @@ _MESSAGES = {
 }
 
 
+# What a path earns, as (rule, message) pairs: before the holdout check (path text), and after
+# it (the file), or None after it when the path is too long to look any further. The same for
+# every reference to the path, so it is worked out once per distinct path and process:
+# datasets cite each image many times.
+Verdicts = tuple[tuple[tuple[Rule, str], ...], "tuple[tuple[Rule, str], ...] | None"]
+
+
 def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
-    settings = ctx.settings
+    memo: dict[str, Verdicts] = ctx.image_verdicts
     for message in view.messages:
         if "<img>" not in message.value:
             continue
-        path_in_json = view.path(message.index)
+        path_in_json: str | None = None
         for image in message.parsed.images():
             path, offset = image.path, image.path_start
             ctx.image_refs += 1
-            size = len(path) if path.isascii() else len(path.encode("utf-8", "surrogatepass"))
-            if size > MAX_PATH_BYTES:
-                emit(PATH_TOO_LONG, f"image path is {size} bytes; the limit is {MAX_PATH_BYTES}",
-                     path_in_json, offset)
+            verdicts = memo.get(path)
+            if verdicts is None:
+                verdicts = memo[path] = _verdicts(path, ctx)
+            before, after = verdicts
+            if not (before or after or ctx.holdout):
                 continue
-            if path != path.strip() or not unicodedata.is_normalized("NFC", path):
-                what = "surrounding white space" if path != path.strip() else "not NFC"
-                emit(PATH_NOT_NORMALIZED, f"image path {path!r} has {what}", path_in_json, offset)
+            if path_in_json is None:
+                path_in_json = view.path(message.index)
+            for rule, text in before:
+                emit(rule, text, path_in_json, offset)
+            if after is None:
+                continue
             if ctx.holdout:
                 ctx.check_holdout(path, emit, path_in_json, offset)
-            if ctx.images is None:
-                continue
-            status = ctx.images.check(path)
-            rule = _BY_KIND.get(status.kind)
-            if rule is not None:
-                text = _MESSAGES[status.kind].format(path=path, detail=status.detail)
+            for rule, text in after:
                 emit(rule, text, path_in_json, offset)
-                continue
-            if status.width is None or status.height is None:
-                continue
-            short, long = sorted((status.width, status.height))
-            if short < settings.min_image_side:
-                emit(TOO_SMALL, f"{path} is {status.width}x{status.height} pixels",
-                     path_in_json, offset)
-            elif long / max(short, 1) > settings.max_aspect_ratio:
-                emit(EXTREME_ASPECT, f"{path} is {status.width}x{status.height} pixels "
-                     f"(ratio {long / short:.0f}:1)", path_in_json, offset)
+
+
+def _verdicts(path: str, ctx: RunContext) -> Verdicts:
+    size = len(path) if path.isascii() else len(path.encode("utf-8", "surrogatepass"))
+    if size > MAX_PATH_BYTES:
+        text = f"image path is {size} bytes; the limit is {MAX_PATH_BYTES}"
+        return ((PATH_TOO_LONG, text),), None
+    before: tuple[tuple[Rule, str], ...] = ()
+    if path != path.strip() or not unicodedata.is_normalized("NFC", path):
+        what = "surrounding white space" if path != path.strip() else "not NFC"
+        before = ((PATH_NOT_NORMALIZED, f"image path {path!r} has {what}"),)
+    if ctx.images is None:
+        return before, ()
+    status = ctx.images.check(path)
+    rule = _BY_KIND.get(status.kind)
+    if rule is not None:
+        return before, ((rule, _MESSAGES[status.kind].format(path=path, detail=status.detail)),)
+    if status.width is None or status.height is None:
+        return before, ()
+    settings = ctx.settings
+    short, long = sorted((status.width, status.height))
+    if short < settings.min_image_side:
+        return before, ((TOO_SMALL, f"{path} is {status.width}x{status.height} pixels"),)
+    if long / max(short, 1) > settings.max_aspect_ratio:
+        return before, ((EXTREME_ASPECT, f"{path} is {status.width}x{status.height} pixels "
+                         f"(ratio {long / short:.0f}:1)"),)
+    return before, ()
