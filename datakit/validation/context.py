@@ -31,10 +31,7 @@ class RunContext:
         self.image_verdicts: dict[str, Any] = {}
         self._counter: Any = None
         self._counter_loaded = False
-        self.images: ImageChecker | None = None
-        if settings.images != "none" and _any_enabled(severities, "I003", "I004", "I005",
-                                                     "I006", "I007", "I008", "I009", "I010"):
-            self.images = _image_checker(settings)
+        self.images = image_checker_for(settings, severities)
 
     def token_counter(self) -> Any:
         """The exact Qwen-VL counter, loaded on first use (None when no K rule is selected)."""
@@ -63,6 +60,14 @@ class RunContext:
 
 def _any_enabled(severities: dict[str, Severity], *codes: str) -> bool:
     return any(code in severities for code in codes)
+
+
+def image_checker_for(settings: Settings, severities: dict[str, Severity]) -> ImageChecker | None:
+    """The checker for image files, or None when the run does not look at them."""
+    if settings.images != "none" and _any_enabled(severities, "I003", "I004", "I005", "I006",
+                                                  "I007", "I008", "I009", "I010"):
+        return _image_checker(settings)
+    return None
 
 
 def _image_checker(settings: Settings) -> ImageChecker:

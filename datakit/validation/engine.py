@@ -12,6 +12,7 @@ import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from datakit.errors import InputError
 from datakit.findings import Finding, Location, Severity
@@ -32,6 +33,10 @@ from datakit.validation.worker import (
     close_context,
     pack,
 )
+
+if TYPE_CHECKING:
+    from datakit.validation.image_prefill import ImagePrefill
+    from datakit.validation.images import StatusFields
 
 BATCH_RECORDS = 512
 
@@ -59,9 +64,10 @@ def validate_files(
         from datakit.io.reader import records_only
 
         records = records_only(display, problems)
+        prefill = _prefill(settings, severities) if file_jobs > 1 else None
         results = (
-            map(check_batch, _tasks(job, records)) if file_jobs == 1
-            else _in_pool(_packed(_tasks(job, records)), file_jobs)
+            map(check_batch, _tasks(job, records)) if prefill is None
+            else _in_pool(_packed(_tasks(job, records), prefill), file_jobs)
         )
         for result in results:
             _absorb(result, summary, findings, dataset, display)
@@ -69,6 +75,8 @@ def validate_files(
             image_refs += result.image_refs
             if progress is not None:
                 progress(display, summary.records)
+        if prefill is not None:
+            prefill.close()
         for problem in problems:
             findings.append(_file_finding(problem, severities))
         if summary.records == 0 and not problems and file_rules.EMPTY_FILE.code in severities:
@@ -92,17 +100,26 @@ def validate_files(
     )
 
 
-def _in_pool(tasks: Iterator[tuple[Job, list[PackedRecord]]], jobs: int) -> Iterator[BatchResult]:
+def _in_pool(
+    tasks: Iterator[tuple[Job, list[PackedRecord], dict[str, StatusFields]]], jobs: int
+) -> Iterator[BatchResult]:
     from datakit.io.parallel import ordered_map
 
     return ordered_map(check_packed, tasks, jobs)
 
 
+def _prefill(settings: Settings, severities: dict[str, Severity]) -> ImagePrefill:
+    from datakit.validation.image_prefill import ImagePrefill
+
+    return ImagePrefill(settings, severities)
+
+
 def _packed(
-    tasks: Iterable[tuple[Job, list[RawRecord]]],
-) -> Iterator[tuple[Job, list[PackedRecord]]]:
+    tasks: Iterable[tuple[Job, list[RawRecord]]], prefill: ImagePrefill
+) -> Iterator[tuple[Job, list[PackedRecord], dict[str, StatusFields]]]:
     for job, batch in tasks:
-        yield job, pack(batch)
+        rows = pack(batch)
+        yield job, rows, prefill.statuses(rows)
 
 
 def _tasks(job: Job, records: Iterable[RawRecord]) -> Iterator[tuple[Job, list[RawRecord]]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import stat
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,10 @@ class ImageStatus:
     detail: str = ""
     width: int | None = None
     height: int | None = None
+
+
+# ImageStatus as a plain tuple (kind, detail, width, height), to send between processes.
+StatusFields = tuple[str, str, "int | None", "int | None"]
 
 
 def is_url(path: str) -> bool:
@@ -50,6 +55,14 @@ class ImageChecker:
         from PIL import __version__ as pillow_version
 
         self._cache_mode = f"{mode}/pillow-{pillow_version}"
+
+    def learn(self, statuses: Mapping[str, StatusFields]) -> None:
+        """Take statuses that a checker built the same way (same root, mode and cache) found in
+        another process, for paths not checked here yet."""
+        seen = self._seen
+        for path, fields in statuses.items():
+            if path not in seen:
+                seen[path] = ImageStatus(*fields)
 
     def check(self, path: str) -> ImageStatus:
         status = self._seen.get(path)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from array import array
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -48,6 +48,9 @@ class BatchResult:
     token_lengths: array[int] = field(default_factory=lambda: array("I"))
 
 
+if TYPE_CHECKING:
+    from datakit.validation.images import StatusFields
+
 _CONTEXT: tuple[Job, RunContext] | None = None
 
 
@@ -79,9 +82,16 @@ def pack(batch: list[RawRecord]) -> list[PackedRecord]:
             for r in batch]
 
 
-def check_packed(task: tuple[Job, list[PackedRecord]]) -> BatchResult:
-    """``check_batch`` for a batch sent to a worker process as ``pack`` made it."""
-    job, rows = task
+def check_packed(
+    task: tuple[Job, list[PackedRecord], dict[str, StatusFields]],
+) -> BatchResult:
+    """``check_batch`` for a batch sent to a worker process as ``pack`` made it, with the
+    statuses of image files the main process already checked (see ``image_prefill``)."""
+    job, rows, statuses = task
+    if statuses:
+        images = _context(job).images
+        if images is not None:
+            images.learn(statuses)
     return check_batch((job, [RawRecord(*row) for row in rows]))
 
 
