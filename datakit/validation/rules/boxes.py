@@ -79,7 +79,6 @@ def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
     for message in view.messages:
         if "<box>" not in message.value and "<quad>" not in message.value:
             continue
-        path = view.path(message.index)
         for seg in message.parsed.segments:
             coords: tuple[int, ...] | None
             if isinstance(seg, Box):
@@ -90,24 +89,25 @@ def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
                 continue
             if coords is None:
                 problem = next(p for p in message.parsed.problems if p.start == seg.start)
-                emit(MALFORMED, problem.message, path, seg.start)
+                emit(MALFORMED, problem.message, view.path(message.index), seg.start)
                 continue
             stats[0] += 1
-            if max(coords) >= 1000:
+            largest = max(coords)
+            if largest >= 1000:
                 stats[1] += 1
-                emit(OUT_OF_GRID, f"{_text(seg)}: {max(coords)} is off the 0..999 grid", path,
-                     seg.start, {"convention": "pixels"})
+                emit(OUT_OF_GRID, f"{_text(seg)}: {largest} is off the 0..999 grid",
+                     view.path(message.index), seg.start, {"convention": "pixels"})
             if isinstance(seg, Quad):
                 continue
             x1, y1, x2, y2 = coords
-            if max(coords) <= 1:
+            if largest <= 1:
                 stats[3] += 1
             if x1 > x2 or y1 > y2:
                 stats[2] += 1
-                emit(SWAPPED, f"{_text(seg)}: corners are not top-left, bottom-right", path,
-                     seg.start, {"convention": "xywh"})
+                emit(SWAPPED, f"{_text(seg)}: corners are not top-left, bottom-right",
+                     view.path(message.index), seg.start, {"convention": "xywh"})
             elif x1 == x2 or y1 == y2:
-                emit(ZERO_AREA, f"{_text(seg)} has no area", path, seg.start)
+                emit(ZERO_AREA, f"{_text(seg)} has no area", view.path(message.index), seg.start)
 
 
 def _text(seg: Box | Quad) -> str:

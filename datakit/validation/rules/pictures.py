@@ -54,19 +54,18 @@ def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
         if "<img>" not in value and "Picture" not in value:
             continue
         segments = message.parsed.segments
-        path = view.path(message.index)
         for i, seg in enumerate(segments):
             if isinstance(seg, Image):
                 prev = segments[i - 1] if i else None
                 if not isinstance(prev, PictureLabel) or prev.end != seg.start:
                     emit(IMAGE_WITHOUT_LABEL, f"image {expected} has no 'Picture {expected}: ' "
-                         "label", path, seg.start)
+                         "label", view.path(message.index), seg.start)
                 expected += 1
             elif isinstance(seg, PictureLabel):
                 nxt = segments[i + 1] if i + 1 < len(segments) else None
                 if not isinstance(nxt, Image):
                     emit(LABEL_WITHOUT_IMAGE, f"'Picture {seg.number}:' is not followed by "
-                         "<img>", path, seg.start)
+                         "<img>", view.path(message.index), seg.start)
                 elif seg.number != expected:
                     emit(NUMBERING, f"image {expected} is labelled 'Picture {seg.number}'",
-                         path, seg.start)
+                         view.path(message.index), seg.start)

@@ -64,12 +64,16 @@ def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
         value = message.value
         if "<" not in value:
             continue
+        problems = message.parsed.problems
+        special = "<|" in value or "<imgpad>" in value
+        if not (problems or special):
+            continue
         path = view.path(message.index)
-        for problem in message.parsed.problems:
+        for problem in problems:
             rule = _BY_KIND.get(problem.kind)
             if rule is not None:
                 emit(rule, problem.message, path, problem.start)
-        if "<|" in value or "<imgpad>" in value:
+        if special:
             for m in _SPECIAL_RE.finditer(value):
                 emit(SPECIAL_TOKEN, f"literal {m.group(0)} becomes a control token", path,
                      m.start())
