@@ -10,7 +10,7 @@ from datakit.validation.engine import validate_files
 from datakit.validation.settings import Settings
 
 TESTS = Path(__file__).resolve().parent.parent
-THIRD_PARTY = TESTS / "data" / "third_party"
+THIRD_PARTY = TESTS / "io" / "data"  # real files from other projects (see its NOTICE.md)
 
 
 def _codes(path: Path, **overrides: object) -> Counter[str]:
@@ -32,9 +32,9 @@ def test_qwen_vl_readme_samples_with_image_files() -> None:
 
 def test_ms_swift_system_turn_is_an_unknown_role() -> None:
     # Line 1 starts with {"from": "system"}: Qwen-VL's trainer raises KeyError: 'system'.
-    assert _codes(THIRD_PARTY / "ms-swift-conversations.jsonl") == Counter({"S005": 1, "S007": 3})
+    assert _codes(THIRD_PARTY / "ms_swift_conversations.jsonl") == Counter({"S005": 1, "S007": 3})
 
 
 def test_llama_factory_messages_are_not_conversations() -> None:
     # "messages" instead of "conversations", and no ids, on each of its six records
-    assert _codes(THIRD_PARTY / "llama-factory-mllm_demo.json") == Counter({"S002": 6, "S007": 6})
+    assert _codes(THIRD_PARTY / "llama_factory_mllm_demo.json") == Counter({"S002": 6, "S007": 6})
