@@ -64,7 +64,7 @@ def validate_files(
         from datakit.io.reader import records_only
 
         records = records_only(display, problems)
-        prefill = _prefill(settings, severities) if file_jobs > 1 else None
+        prefill = _prefill() if file_jobs > 1 else None
         results = (
             map(check_batch, _tasks(job, records)) if prefill is None
             else _in_pool(_packed(_tasks(job, records), prefill), file_jobs)
@@ -73,10 +73,10 @@ def validate_files(
             _absorb(result, summary, findings, dataset, display)
             token_lengths.extend(result.token_lengths)
             image_refs += result.image_refs
+            if prefill is not None and result.image_statuses:
+                prefill.learn(result.image_statuses)
             if progress is not None:
                 progress(display, summary.records)
-        if prefill is not None:
-            prefill.close()
         for problem in problems:
             findings.append(_file_finding(problem, severities))
         if summary.records == 0 and not problems and file_rules.EMPTY_FILE.code in severities:
@@ -108,10 +108,10 @@ def _in_pool(
     return ordered_map(check_packed, tasks, jobs)
 
 
-def _prefill(settings: Settings, severities: dict[str, Severity]) -> ImagePrefill:
+def _prefill() -> ImagePrefill:
     from datakit.validation.image_prefill import ImagePrefill
 
-    return ImagePrefill(settings, severities)
+    return ImagePrefill()
 
 
 def _packed(

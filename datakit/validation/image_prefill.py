@@ -1,22 +1,19 @@
-"""In parallel runs, each image file is checked once by the main process, not once per worker.
+"""In parallel runs, each image file is checked about once, not once per worker process.
 
 Every worker meets nearly every image of a large dataset (a million samples cite 50,000 images
-some 26 times each), so each would open all of them. Instead the main process finds the image
-paths in each batch's raw bytes, checks each distinct file once with the checker a worker
-would build (same root, mode and cache), and sends the statuses along with the batch; workers
-take them as their own (``ImageChecker.learn``). Paths with JSON escapes or unusual characters
-are left to the workers, which check whatever they were not told: the statuses, and so the
-findings, are the same either way.
+some 26 times each), so each would open all of them. Instead workers report the statuses of the
+files they checked with each batch's result; the main process keeps them, finds the image paths
+of each outgoing batch in its raw bytes, and sends the statuses it already knows along. Workers
+take them as their own (``ImageChecker.learn``) and check only the rest: files first cited in
+batches that are in flight together, paths with JSON escapes, Parquet rows. The statuses, and so
+the findings, are the same either way; the main process never opens an image or the cache.
 """
 
 from __future__ import annotations
 
 import re
 
-from datakit.findings import Severity
-from datakit.validation.context import image_checker_for
-from datakit.validation.images import ImageChecker, StatusFields
-from datakit.validation.settings import Settings
+from datakit.validation.images import StatusFields
 from datakit.validation.worker import PackedRecord
 
 # A whole <img>PATH</img> inside one JSON string with nothing to unescape in it.
@@ -24,30 +21,19 @@ _IMAGE = re.compile(rb'<img>([^<"\\]*)</img>')
 
 
 class ImagePrefill:
-    def __init__(self, settings: Settings, severities: dict[str, Severity]) -> None:
-        self._settings = settings
-        self._severities = severities
-        self._checker: ImageChecker | None = None
-        self._first = True
-        self._off = False  # the run does not look at image files
+    def __init__(self) -> None:
         self._known: dict[str, StatusFields] = {}
 
+    def learn(self, statuses: dict[str, StatusFields]) -> None:
+        """Statuses a worker found (reported with a batch result)."""
+        self._known.update(statuses)
+
     def statuses(self, rows: list[PackedRecord]) -> dict[str, StatusFields]:
-        """The status of every image file the batch cites (as far as its bytes tell)."""
-        if self._first:
-            # The pool forks its workers when the first batch is submitted; the checker's
-            # cache holds a database connection, which must not be open across a fork.
-            self._first = False
-            return {}
-        if self._off:
-            return {}
-        if self._checker is None:
-            self._checker = image_checker_for(self._settings, self._severities)
-            if self._checker is None:
-                self._off = True
-                return {}
-        known, check = self._known, self._checker.check
+        """The known status of each image file the batch cites (as far as its bytes tell)."""
+        known = self._known
         out: dict[str, StatusFields] = {}
+        if not known:
+            return out
         for row in rows:
             raw = row[5]
             if raw is None or b"<img>" not in raw:
@@ -58,13 +44,6 @@ class ImagePrefill:
                 except UnicodeDecodeError:
                     continue
                 fields = known.get(path)
-                if fields is None:
-                    status = check(path)
-                    fields = known[path] = (status.kind, status.detail, status.width,
-                                            status.height)
-                out[path] = fields
+                if fields is not None:
+                    out[path] = fields
         return out
-
-    def close(self) -> None:
-        if self._checker is not None and self._checker.cache is not None:
-            self._checker.cache.close()

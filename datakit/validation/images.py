@@ -35,6 +35,10 @@ class ImageStatus:
 StatusFields = tuple[str, str, "int | None", "int | None"]
 
 
+def _fields(status: ImageStatus) -> StatusFields:
+    return (status.kind, status.detail, status.width, status.height)
+
+
 def is_url(path: str) -> bool:
     return path.startswith(("http://", "https://"))
 
@@ -49,6 +53,8 @@ class ImageChecker:
         self.mode = mode
         self.cache = cache
         self._seen: dict[str, ImageStatus] = {}
+        # paths checked here since the last ``news()`` (not learned from elsewhere)
+        self._news: list[str] = []
         # folder as written -> (its resolved path, whether that lies under the root)
         self._folders: dict[Path, tuple[Path, bool]] = {}
         # Another Pillow may read (or refuse) what this one did not: its verdicts are its own.
@@ -64,10 +70,18 @@ class ImageChecker:
             if path not in seen:
                 seen[path] = ImageStatus(*fields)
 
+    def news(self) -> dict[str, StatusFields]:
+        """Statuses of the paths checked here since the last call, to tell other processes."""
+        seen = self._seen
+        out = {path: _fields(seen[path]) for path in self._news}
+        self._news.clear()
+        return out
+
     def check(self, path: str) -> ImageStatus:
         status = self._seen.get(path)
         if status is None:
             status = self._seen[path] = self._check(path)
+            self._news.append(path)
         return status
 
     def _check(self, path: str) -> ImageStatus:

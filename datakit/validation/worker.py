@@ -46,6 +46,8 @@ class BatchResult:
     image_refs: int = 0
     # exact token length of every record that was accounted (for the summary's percentiles)
     token_lengths: array[int] = field(default_factory=lambda: array("I"))
+    # statuses of the image files this worker checked for the batch (see ``image_prefill``)
+    image_statuses: dict[str, StatusFields] = field(default_factory=dict)
 
 
 if TYPE_CHECKING:
@@ -88,11 +90,13 @@ def check_packed(
     """``check_batch`` for a batch sent to a worker process as ``pack`` made it, with the
     statuses of image files the main process already checked (see ``image_prefill``)."""
     job, rows, statuses = task
-    if statuses:
-        images = _context(job).images
-        if images is not None:
-            images.learn(statuses)
-    return check_batch((job, [RawRecord(*row) for row in rows]))
+    images = _context(job).images
+    if images is not None and statuses:
+        images.learn(statuses)
+    result = check_batch((job, [RawRecord(*row) for row in rows]))
+    if images is not None:
+        result.image_statuses = images.news()
+    return result
 
 
 def check_batch(task: tuple[Job, list[RawRecord]]) -> BatchResult:

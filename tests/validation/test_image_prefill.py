@@ -1,4 +1,4 @@
-"""The main process's image statuses for parallel batches: what a worker would have found."""
+"""Image statuses shared between worker processes through the main process."""
 
 from __future__ import annotations
 
@@ -8,10 +8,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from datakit.validation import registry
 from datakit.validation.image_prefill import ImagePrefill
 from datakit.validation.images import ImageChecker
-from datakit.validation.settings import Settings
 from datakit.validation.worker import PackedRecord
 
 
@@ -33,32 +31,26 @@ def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def test_statuses_follow_the_first_batch_and_match_a_checker(root: Path) -> None:
-    settings = Settings(cache=False)
-    prefill = ImagePrefill(settings, registry.severities((), (), ()))
+def test_known_statuses_go_with_the_batches_that_cite_them(root: Path) -> None:
+    worker = ImageChecker(root, "header")
+    for path in ("img/ok.jpg", "img/é.png", "img/missing.jpg", "img/\u00e9.png"):
+        worker.check(path)
+    news = worker.news()
+    assert sorted(news) == ["img/missing.jpg", "img/ok.jpg", "img/é.png"]
+    assert news["img/ok.jpg"] == ("ok", "", 64, 48)
+    assert worker.news() == {}  # told once
+    prefill = ImagePrefill()
     rows = [
         _row(0, _record("Picture 1: <img>img/ok.jpg</img>\nq", "<img>img/é.png</img>")),
-        _row(1, _record("<img>img/missing.jpg</img> and <img>img/ok.jpg</img>")),
+        _row(1, _record("<img>img/missing.jpg</img> and <img>img/new.jpg</img>")),
         _row(2, _record("<img>img/\\u00e9.png</img>")),  # escaped: left to the worker
-        _row(3, b'{"a": "<img>x", "b": "y</img>"}'),  # spans two strings: not a path
+        _row(3, b'{"a": "<img>img/ok.jpg", "b": "x</img>"}'),  # spans two strings
         ("f.parquet", 4, None, None, None, None, {"conversations": []}, 0),
     ]
-    assert prefill.statuses(rows) == {}  # the pool forks on the first batch
-    statuses = prefill.statuses(rows)
-    assert sorted(statuses) == ["img/missing.jpg", "img/ok.jpg", "img/é.png"]
-    checker = ImageChecker(root, "header")
-    for path, fields in statuses.items():
-        status = checker.check(path)
-        assert fields == (status.kind, status.detail, status.width, status.height)
-    prefill.close()
-
-
-def test_nothing_is_checked_when_images_are_not(root: Path) -> None:
-    rows = [_row(0, _record("<img>img/ok.jpg</img>"))]
-    for settings, ignore in ((Settings(images="none"), ()), (Settings(), ("I",))):
-        prefill = ImagePrefill(settings, registry.severities((), ignore, ()))
-        assert prefill.statuses(rows) == {}
-        assert prefill.statuses(rows) == {}
+    assert prefill.statuses(rows) == {}
+    prefill.learn(news)
+    assert prefill.statuses(rows) == news
+    assert prefill.statuses(rows[2:]) == {}
 
 
 def test_a_worker_keeps_what_it_checked_itself(root: Path) -> None:
@@ -68,3 +60,4 @@ def test_a_worker_keeps_what_it_checked_itself(root: Path) -> None:
                    "img/other.jpg": ("ok", "", 10, 10)})
     assert checker.check("img/ok.jpg") is own
     assert checker.check("img/other.jpg").width == 10
+    assert list(checker.news()) == ["img/ok.jpg"]  # learned statuses are not news
