@@ -17,7 +17,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import sys
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -231,7 +233,14 @@ def _retry_locked(action: Callable[[], object], attempts: int = 8) -> None:
 def _close_at_exit(owner: ImageCache, store: _Store) -> None:
     # Worker processes of a pool end through multiprocessing's exit hook, not atexit: a
     # Finalize with a priority runs in both (and when the cache is collected), so a worker's
-    # last entries are not lost. It runs only in the process that registered it.
+    # last entries are not lost. It runs only in the process that registered it. A process
+    # that has not loaded multiprocessing is no pool worker: weakref.finalize (at exit or
+    # when collected) does the same there without importing it, ~10 ms of a hook's start-up.
+    # (A copy of it in a child forked later is harmless: the store closes only in its own
+    # process.)
+    if "multiprocessing" not in sys.modules:
+        weakref.finalize(owner, store.close)
+        return
     from multiprocessing.util import Finalize
 
     Finalize(owner, store.close, exitpriority=10)
