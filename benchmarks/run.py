@@ -8,7 +8,7 @@ for the COCO converter, ``benchmarks/gen_coco.py``. Each benchmark runs several 
 median is reported: wall time, CPU time (all processes), throughput, and peak memory of the
 whole process tree (see ``benchmarks/measure.py``). Validation runs use a fresh image-check
 cache each time, so every image header is really read (a first run). Results go to
-benchmarks/results/latest.json.
+benchmarks/results/latest.json (latest-partial.json for a run with --only).
 
 Byte-code caching is left on for the measured processes (as after ``pip install``), and one
 untimed warm-up run precedes the timed ones. The interpreter's own start-up on this machine is
@@ -239,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     run(benches, _environment(), args.repeat)
     results = report(benches, args.quick, started)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / "latest.json"
+    # A partial run (--only) must not replace the figures of the last full one.
+    out = RESULTS / ("latest-partial.json" if args.only else "latest.json")
     out.write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(f"\nresults: {out}")
     return 0 if all(r["ok"] is not False for r in results["rows"]) else 1
