@@ -13,12 +13,9 @@ from typing import Any
 
 import click
 
+from datakit.cli.options import output_options, split_codes
 from datakit.cli.run import EXIT_FINDINGS, EXIT_OK
 from datakit.errors import ConfigError
-
-
-def _split(values: tuple[str, ...]) -> list[str]:
-    return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
 def _renames(values: tuple[str, ...]) -> dict[str, str]:
@@ -35,11 +32,7 @@ def _renames(values: tuple[str, ...]) -> dict[str, str]:
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--output", "-o", required=True, type=click.Path(path_type=Path),
-              help="The Qwen-VL training file to write (atomically).")
-@click.option("--format", "output_format", type=click.Choice(["json", "jsonl"]), default="json",
-              show_default=True,
-              help="json: one array (what the trainer loads); jsonl: one record per line.")
+@output_options
 @click.option("--task", "tasks", multiple=True,
               help="grounding, detection, caption (comma lists; default: grounding for an "
               "instances file, caption for a captions file).")
@@ -115,12 +108,12 @@ def coco(files: tuple[Path, ...], output: Path, output_format: str, tasks: tuple
     user_prompts = load_prompt_file(templates) if templates is not None else None
     if image_root is not None and not image_root.is_dir():
         raise ConfigError(f"--image-root {image_root} is not a folder", fix="check the path")
-    chosen = tuple(_split(tasks))
+    chosen = split_codes(tasks)
     options = CocoOptions(
         tasks=chosen or TASKS, languages=tuple(required_languages(languages)),
         prompts=user_prompts, seed=seed, rounding=rounding,  # type: ignore[arg-type]
         max_boxes=max_boxes, include_crowd=include_crowd, renames=_renames(renames),
-        categories=frozenset(_split(categories)) or None,
+        categories=frozenset(split_codes(categories)) or None,
         path_prefix=path_prefix if path_prefix is not None else _default_prefix(image_root),
         split=split, limit=limit, caption_mode=caption_mode,  # type: ignore[arg-type]
         size_mismatch=size_mismatch,  # type: ignore[arg-type]

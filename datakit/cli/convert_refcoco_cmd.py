@@ -9,21 +9,14 @@ from typing import Any
 
 import click
 
+from datakit.cli.options import output_options, split_codes
 from datakit.cli.run import EXIT_FINDINGS, EXIT_OK
 from datakit.errors import ConfigError
 
 
-def _codes(values: tuple[str, ...]) -> list[str]:
-    return [part.strip() for value in values for part in value.split(",") if part.strip()]
-
-
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--output", "-o", required=True, type=click.Path(path_type=Path),
-              help="The Qwen-VL training file to write (atomically).")
-@click.option("--format", "output_format", type=click.Choice(["json", "jsonl"]), default="json",
-              show_default=True,
-              help="json: one array (what the trainer loads); jsonl: a line each.")
+@output_options
 @click.option("--instances", type=click.Path(path_type=Path),
               help="Raw layout: the instances.json (default: the one next to the refs file).")
 @click.option("--dataset", type=click.Choice(["refcoco", "refcoco+", "refcocog", "refclef"]),
@@ -99,10 +92,11 @@ def refcoco(files: tuple[Path, ...], output: Path, output_format: str, instances
 
     setup: Setup = build_setup(
         files, instances=instances, dataset=dataset, split_by=split_by, layout=layout,
-        bbox_format=bbox_format, input_split=input_split, splits=_codes(splits),
-        tasks=_codes(tasks), group_by=group_by, prompt_set=prompt_set, templates=templates,
-        languages=languages, seed=seed, answer_style=answer_style, rounding=rounding,
-        image_root=image_root, path_prefix=path_prefix, holdout_splits=_codes(holdout_splits),
+        bbox_format=bbox_format, input_split=input_split, splits=list(split_codes(splits)),
+        tasks=list(split_codes(tasks)), group_by=group_by, prompt_set=prompt_set,
+        templates=templates, languages=languages, seed=seed, answer_style=answer_style,
+        rounding=rounding, image_root=image_root, path_prefix=path_prefix,
+        holdout_splits=list(split_codes(holdout_splits)),
     )
     _check_targets(setup.all_inputs, output, report, emit_holdout)
     items, tally, read_info = setup.read(text_field)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+import click
 
 from datakit.errors import InputError
+
+F = TypeVar("F", bound=Callable[..., object])
 
 
 def split_codes(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -22,3 +28,16 @@ def existing_files(files: tuple[Path, ...], command: str) -> list[str]:
         if path.is_dir():
             raise InputError(f"{path} is a directory", fix="name the dataset files themselves")
     return [str(p) for p in files]
+
+
+def output_options(command: F) -> F:
+    """``-o/--output`` and ``--format json|jsonl``, as every converter takes them."""
+    command = click.option(
+        "--format", "output_format", type=click.Choice(["json", "jsonl"]), default="json",
+        show_default=True,
+        help="json: one array (what the trainer loads); jsonl: one record per line.",
+    )(command)
+    return click.option(
+        "--output", "-o", required=True, type=click.Path(path_type=Path),
+        help="The Qwen-VL training file to write (atomically).",
+    )(command)
