@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from io_positions import positions
 
 from datakit.io.reader import iter_records
 from datakit.io.records import FileProblem, RawRecord
@@ -25,16 +26,6 @@ def write(tmp_path: Path, data: bytes | str, name: str = "d.jsonl") -> Path:
     path = tmp_path / name
     path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
     return path
-
-
-def positions(items: list[RawRecord | FileProblem]) -> list[tuple[object, ...]]:
-    out: list[tuple[object, ...]] = []
-    for item in items:
-        if isinstance(item, RawRecord):
-            out.append((item.index, item.line, item.column, item.offset, item.raw))
-        else:
-            out.append((item.kind, item.line, item.column, item.offset, item.record_index))
-    return out
 
 
 # -- JSON Lines ---------------------------------------------------------------------------------
