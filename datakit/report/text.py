@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from datakit.findings import Finding
 from datakit.validation.report import Report
@@ -13,13 +14,13 @@ from datakit.validation.rule import Rule
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
+_CHUNK_LINES = 1000
+
+Piece = tuple[str, str]  # (text, style; "" for none)
+
+
 def render_text(report: Report, console: Console, rules: dict[str, Rule]) -> None:
-    current: str | None = None
-    for finding in report.findings:
-        if finding.location.file != current:
-            current = finding.location.file
-            console.print(f"\n[bold underline]{escape(current)}[/]")
-        console.print(_line(finding), soft_wrap=True, highlight=False)
+    _render_findings(report.findings, console)
     if report.findings:
         console.print()
         console.print(_table(report))
@@ -32,9 +33,37 @@ def render_text(report: Report, console: Console, rules: dict[str, Rule]) -> Non
     console.print(_summary(report), highlight=False)
 
 
-def _line(f: Finding) -> str:
+def _render_findings(findings: list[Finding], console: Console) -> None:
+    """One line per finding under a heading per file. Without colour (a pipe, a pre-commit hook,
+    a CI log) the lines are written as they are: rich costs ~0.3 ms a line, which is half a
+    minute for the 100,000 findings of a dataset whose image root is wrong."""
+    styled = console.color_system is not None
+    lines: list[list[Piece]] = []
+    current: str | None = None
+    for finding in findings:
+        if finding.location.file != current:
+            current = finding.location.file
+            lines.append([("\n", ""), (current, "bold underline")])
+        lines.append(_line(finding))
+        if len(lines) >= _CHUNK_LINES:
+            _write(lines, console, styled)
+            lines = []
+    _write(lines, console, styled)
+
+
+def _write(lines: list[list[Piece]], console: Console, styled: bool) -> None:
+    if not lines:
+        return
+    if not styled:
+        console.file.write("".join("".join(text for text, _ in line) + "\n" for line in lines))
+        return
+    text = Text("\n").join(Text.assemble(*line) for line in lines)
+    console.print(text, soft_wrap=True, highlight=False)
+
+
+def _line(f: Finding) -> list[Piece]:
     loc = f.location
-    where = escape(loc.file)
+    where = loc.file
     if loc.line is not None:
         where += f":{loc.line}"
         if loc.column is not None:
@@ -43,16 +72,18 @@ def _line(f: Finding) -> str:
     if loc.record_index is not None:
         parts.append(f"record {loc.record_index}")
     if loc.record_id is not None:
-        parts.append(f"id {escape(repr(loc.record_id))}")
+        parts.append(f"id {loc.record_id!r}")
     if loc.json_path:
-        path = loc.json_path + (f" @{loc.char_offset}" if loc.char_offset is not None else "")
-        parts.append(escape(path))
-    context = f" [dim]({', '.join(parts)})[/]" if parts else ""
+        parts.append(loc.json_path + (f" @{loc.char_offset}" if loc.char_offset is not None
+                                      else ""))
     style = _STYLE[f.severity.value]
-    return (
-        f"  {where}: [{style}]{f.code}[/] [{style}]{f.severity.value}[/] "
-        f"[bold]{f.name}[/]: {escape(f.message)}{context}"
-    )
+    line: list[Piece] = [
+        (f"  {where}: ", ""), (f.code, style), (" ", ""), (f.severity.value, style), (" ", ""),
+        (f.name, "bold"), (f": {f.message}", ""),
+    ]
+    if parts:
+        line += [(" ", ""), (f"({', '.join(parts)})", "dim")]
+    return line
 
 
 def _table(report: Report) -> Table:

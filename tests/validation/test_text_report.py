@@ -1,0 +1,54 @@
+"""The text report: the same characters with and without colour, one line per finding."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+from rich.console import Console
+
+from datakit import validate
+from datakit.report.text import render_text
+from datakit.validation.registry import RULES
+from datakit.validation.report import Report
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def _report() -> Report:
+    broken = sorted(str(p) for p in (SAMPLES / "broken").glob("*.json*"))
+    return validate(broken, images="none")
+
+
+def _render(report: Report, terminal: bool) -> str:
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=terminal, width=100, color_system=(
+        "truecolor" if terminal else None), highlight=False, soft_wrap=True)
+    render_text(report, console, RULES)
+    return out.getvalue()
+
+
+def test_plain_and_coloured_reports_hold_the_same_text() -> None:
+    report = _report()
+    assert len(report.findings) > 15
+    plain = _render(report, terminal=False)
+    coloured = _render(report, terminal=True)
+    assert "\x1b[" not in plain
+    assert "\x1b[1;31m" in coloured  # errors in bold red
+    assert _ANSI.sub("", coloured) == plain
+
+
+def test_one_line_per_finding_with_its_location() -> None:
+    report = _report()
+    plain = _render(report, terminal=False)
+    for finding in report.findings:
+        loc = finding.location
+        head = f"  {loc.file}" + (f":{loc.line}" if loc.line is not None else "")
+        line = next(x for x in plain.splitlines()
+                    if x.startswith(head) and f" {finding.code} " in x and finding.message in x)
+        if loc.json_path:
+            assert loc.json_path in line
+    files = {f.location.file for f in report.findings}
+    assert sum(1 for x in plain.splitlines() if x in files) == len(files)  # a heading per file
