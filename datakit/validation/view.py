@@ -8,6 +8,7 @@ from typing import Any
 
 from datakit.findings import Finding, Location, Severity
 from datakit.qwenvl.grammar import ParsedValue, parse_value
+from datakit.qwenvl.tag_scan import tags_paired
 from datakit.validation.rule import Rule
 
 
@@ -19,12 +20,21 @@ class Message:
     role: Any
     value: str
     _parsed: ParsedValue | None = None
+    _paired: bool | None = None
 
     @property
     def parsed(self) -> ParsedValue:
+        """The full parse, for values that are not ``paired`` (and for findings)."""
         if self._parsed is None:
             self._parsed = parse_value(self.value)
         return self._parsed
+
+    @property
+    def paired(self) -> bool:
+        """Every tag directly followed by its own closing tag: ``tag_scan`` answers for it."""
+        if self._paired is None:
+            self._paired = tags_paired(self.value)
+        return self._paired
 
 
 @dataclass(slots=True)

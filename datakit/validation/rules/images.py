@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from datakit.findings import Severity
+from datakit.qwenvl.tag_scan import images
 from datakit.validation.context import RunContext
 from datakit.validation.rule import Option, Rule
 from datakit.validation.view import Collector, RecordView
@@ -138,8 +139,9 @@ def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
         if "<img>" not in message.value:
             continue
         path_in_json: str | None = None
-        for image in message.parsed.images():
-            path, offset = image.path, image.path_start
+        found = (images(message.value) if message.paired
+                 else [(i.path, i.path_start) for i in message.parsed.images()])
+        for path, offset in found:
             ctx.image_refs += 1
             verdicts = memo.get(path)
             if verdicts is None:

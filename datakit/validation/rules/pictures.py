@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datakit.findings import Severity
 from datakit.qwenvl.grammar import Image, PictureLabel
+from datakit.qwenvl.tag_scan import label_numbers
 from datakit.validation.context import RunContext
 from datakit.validation.rule import Rule
 from datakit.validation.view import Collector, RecordView
@@ -52,6 +53,10 @@ def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
     for message in view.messages:
         value = message.value
         if "<img>" not in value and "Picture" not in value:
+            continue
+        numbers = label_numbers(value) if message.paired else None
+        if numbers is not None and numbers == list(range(expected, expected + len(numbers))):
+            expected += len(numbers)
             continue
         segments = message.parsed.segments
         for i, seg in enumerate(segments):

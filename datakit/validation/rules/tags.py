@@ -64,7 +64,7 @@ def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
         value = message.value
         if "<" not in value:
             continue
-        problems = message.parsed.problems
+        problems = () if message.paired else message.parsed.problems
         special = "<|" in value or "<imgpad>" in value
         if not (problems or special):
             continue

@@ -1,0 +1,78 @@
+"""Every quick answer of ``tag_scan`` is what the full parser says about the same value."""
+
+from __future__ import annotations
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from datakit.qwenvl import grammar, tag_scan
+
+_PIECES = [
+    *"<>/()|,.-0123456789 :\n\u0301é狗", "<img>", "</img>", "<ref>", "</ref>", "<box>", "</box>",
+    "<quad>", "</quad>", "Picture 1: ", "Picture 2:", "Picture 3: ", "Picture 12:", "Picture ",
+    "Picture 1234567890:", "(1,2),(3,4)", "(10,20),(999,1000)", "(5,9),(3,1)", "(0,0),(1,1)",
+    "(0,0),(01,2)", "(1234567890,1),(2,3)", "(1,2),(3,4),(5,6),(7,8)", "img/a.jpg", "the dog",
+]
+_VALUES = st.lists(st.sampled_from(_PIECES), max_size=30).map("".join)
+
+
+def _structural(parsed: grammar.ParsedValue) -> list[grammar.TagProblem]:
+    return [p for p in parsed.problems if not p.kind.startswith("malformed")]
+
+
+def _label_numbers(parsed: grammar.ParsedValue) -> list[int] | None:
+    """Label numbers when every image follows its label and every label precedes an image."""
+    segments = parsed.segments
+    numbers = []
+    for i, seg in enumerate(segments):
+        if isinstance(seg, grammar.Image):
+            prev = segments[i - 1] if i else None
+            if not isinstance(prev, grammar.PictureLabel) or prev.end != seg.start:
+                return None
+            numbers.append(prev.number)
+        elif isinstance(seg, grammar.PictureLabel):
+            nxt = segments[i + 1] if i + 1 < len(segments) else None
+            if not isinstance(nxt, grammar.Image):
+                return None
+    return numbers
+
+
+@settings(max_examples=2500, deadline=None)
+@given(_VALUES)
+@example("<img>Picture 1: x</img>")
+@example("Picture 1: <img>a</img><ref>Picture 2: </ref>")
+@example("Picture 1:  <img>a</img>")
+def test_quick_answers_equal_the_parser(value: str) -> None:
+    parsed = grammar.parse_value(value)
+    paired = tag_scan.tags_paired(value)
+    if paired:
+        assert _structural(parsed) == []
+    if not paired:
+        return
+    assert tag_scan.images(value) == [(i.path, i.path_start) for i in parsed.images()]
+    numbers = tag_scan.label_numbers(value)
+    if numbers is not None:
+        assert numbers == _label_numbers(parsed)
+    boxes = tag_scan.boxes(value)
+    if boxes is not None:
+        assert not any(isinstance(s, grammar.Quad) for s in parsed.segments)
+        assert boxes == [b.xyxy_norm1000 for b in parsed.boxes()]
+
+
+def test_the_usual_values_get_quick_answers() -> None:
+    value = "Picture 1: <img>a b.jpg</img>\nPicture 2:<img>c</img> and <ref>猫</ref>"
+    assert tag_scan.tags_paired(value)
+    assert tag_scan.images(value) == [("a b.jpg", 16), ("c", 45)]
+    assert tag_scan.label_numbers(value) == [1, 2]
+    answer = "<ref>the dog</ref><box>(0,1),(998,999)</box><box>(5,5),(6,6)</box>"
+    assert tag_scan.tags_paired(answer)
+    assert tag_scan.boxes(answer) == [(0, 1, 998, 999), (5, 5, 6, 6)]
+
+
+def test_other_values_are_left_to_the_parser() -> None:
+    for value in ("<ref>dog", "x</box>", "<ref>a<box>(1,2),(3,4)</box></ref>", "<img>a<ref></img>"):
+        assert not tag_scan.tags_paired(value), value
+    assert tag_scan.label_numbers("Picture 1: a dog") is None
+    assert tag_scan.label_numbers("<img>a</img>") is None
+    assert tag_scan.boxes("<box>(1, 2),(3,4)</box>") is None
+    assert tag_scan.boxes("<quad>(1,2),(3,4),(5,6),(7,8)</quad>") is None
