@@ -100,6 +100,8 @@ class QwenTokenCounter:
         """One sample: a record (``{"conversations": [...]}``) or its conversations list."""
         if max_len < 1:
             raise ValueError(f"max_len must be at least 1, not {max_len}")
+        if type(sample) is list:  # before the Mapping check, which is slow for a list
+            return account_conversations(self._scanner, sample, max_len)
         if type(sample) is dict or isinstance(sample, Mapping):
             return account_record(self._scanner, sample, max_len)
         return account_conversations(self._scanner, sample, max_len)

@@ -76,10 +76,11 @@ def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
     counter = ctx.token_counter()
     if counter is None or not view.shape_ok or not view.messages:
         return
-    if any(role not in ("user", "assistant") for role in view.roles):
-        return  # S005 names it; the trainer stops at the KeyError
-    if len(view.messages) != len(view.roles):
-        return  # S006 names it
+    if not view.plain:  # plain: every message an object with a known role and a string
+        if any(role not in ("user", "assistant") for role in view.roles):
+            return  # S005 names it; the trainer stops at the KeyError
+        if len(view.messages) != len(view.roles):
+            return  # S006 names it
     conversations = view.record["conversations"]
     sample = counter.account_sample(conversations, max_len=ctx.settings.max_len)
     view.extras["tokens"] = sample
