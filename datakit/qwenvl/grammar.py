@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 # Longer digit runs are rejected before int() so huge inputs stay cheap (and never hit
 # Python's int-string conversion limit).
-MAX_COORD_DIGITS = 9
+_MAX_COORD_DIGITS = 9
 
 _TOKEN_RE = re.compile(r"<(/?)(img|ref|box|quad)>|Picture (\d{1,9}):( ?)")
 _BOX_RE = re.compile(r"\((0|[1-9]\d*),(0|[1-9]\d*)\),\((0|[1-9]\d*),(0|[1-9]\d*)\)")
@@ -247,7 +247,7 @@ def _merge_text(segments: list[Segment]) -> list[Segment]:
 
 def _parse_box(inner: str) -> tuple[int, int, int, int] | None:
     m = _BOX_RE.fullmatch(inner)
-    if m is None or any(len(g) > MAX_COORD_DIGITS for g in m.groups()):
+    if m is None or any(len(g) > _MAX_COORD_DIGITS for g in m.groups()):
         return None
     x1, y1, x2, y2 = (int(g) for g in m.groups())
     return (x1, y1, x2, y2)
@@ -257,7 +257,7 @@ def _parse_quad(inner: str) -> tuple[int, ...] | None:
     if _QUAD_RE.fullmatch(inner) is None:
         return None
     numbers = re.findall(r"\d+", inner)
-    if any(len(g) > MAX_COORD_DIGITS for g in numbers):
+    if any(len(g) > _MAX_COORD_DIGITS for g in numbers):
         return None
     return tuple(int(g) for g in numbers)
 
@@ -288,7 +288,7 @@ def _why(inner: str, points_expected: int) -> str:
             return f"{number!r} is not a number"
         if len(number) > 1 and number.startswith("0"):
             return f"{number!r} has a leading zero"
-        if len(number) > MAX_COORD_DIGITS:
+        if len(number) > _MAX_COORD_DIGITS:
             return f"{number[:12]}... is far too large for the 0..999 grid"
     return "not of the form (x1,y1),(x2,y2)"
 

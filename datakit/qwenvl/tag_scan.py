@@ -14,17 +14,13 @@ from __future__ import annotations
 
 import re
 
-from datakit.qwenvl.grammar import MAX_COORD_DIGITS
-
 _TAG_RE = re.compile(r"</?(?:img|ref|box|quad)>")
 _PAIRS_RE = re.compile(r"(?:<img></img>|<ref></ref>|<box></box>|<quad></quad>)*")
 _LABEL_RE = re.compile(r"Picture \d{1,9}:")
 _LABELLED_IMAGE_RE = re.compile(r"Picture (\d{1,9}): ?<img>")
 _IMAGE_RE = re.compile(r"<img>(.*?)</img>", re.DOTALL)
-_COORD = rf"(0|[1-9][0-9]{{0,{MAX_COORD_DIGITS - 1}}})"
-_BOX_RE = re.compile(rf"<box>\({_COORD},{_COORD}\),\({_COORD},{_COORD}\)</box>")
-
-BoxXyxyNorm1000 = tuple[int, int, int, int]
+_ON_GRID = "(0|[1-9][0-9]{0,2})"  # 0..999, written plainly
+_GRID_BOX_RE = re.compile(rf"<box>\({_ON_GRID},{_ON_GRID}\),\({_ON_GRID},{_ON_GRID}\)</box>")
 
 
 def tags_paired(value: str) -> bool:
@@ -53,14 +49,22 @@ def label_numbers(value: str) -> list[int] | None:
     return [int(n) for n in numbers]
 
 
-def boxes(value: str) -> list[BoxXyxyNorm1000] | None:
-    """Every box's corners on the 0..999 grid, in order, when the value holds no quad and
-    every box is well formed."""
+def sound_boxes(value: str) -> tuple[int, int] | None:
+    """``(boxes, boxes inside (0,0),(1,1))`` when the value holds no quad and every box is well
+    formed, on the 0..999 grid, top-left then bottom-right and with an area: nothing for the
+    box rules to report. ``None`` otherwise."""
     if "<quad>" in value:
         return None
     if "<box>" not in value:
-        return []
-    found = _BOX_RE.findall(value)
+        return 0, 0
+    found = _GRID_BOX_RE.findall(value)
     if len(found) != value.count("<box>"):
         return None
-    return [(int(x1), int(y1), int(x2), int(y2)) for x1, y1, x2, y2 in found]
+    tiny = 0
+    for x1, y1, x2, y2 in found:
+        right, bottom = int(x2), int(y2)
+        if not (int(x1) < right and int(y1) < bottom):
+            return None
+        if right <= 1 and bottom <= 1:
+            tiny += 1
+    return len(found), tiny

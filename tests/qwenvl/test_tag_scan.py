@@ -11,7 +11,7 @@ _PIECES = [
     *"<>/()|,.-0123456789 :\n\u0301é狗", "<img>", "</img>", "<ref>", "</ref>", "<box>", "</box>",
     "<quad>", "</quad>", "Picture 1: ", "Picture 2:", "Picture 3: ", "Picture 12:", "Picture ",
     "Picture 1234567890:", "(1,2),(3,4)", "(10,20),(999,1000)", "(5,9),(3,1)", "(0,0),(1,1)",
-    "(0,0),(01,2)", "(1234567890,1),(2,3)", "(1,2),(3,4),(5,6),(7,8)", "img/a.jpg", "the dog",
+    "(0,0),(01,2)", "(1234567890,1),(2,3)", "(0,0),(999,999)", "(5,5),(5,6)", "(1,2),(3,4),(5,6),(7,8)", "img/a.jpg", "the dog",
 ]
 _VALUES = st.lists(st.sampled_from(_PIECES), max_size=30).map("".join)
 
@@ -53,10 +53,12 @@ def test_quick_answers_equal_the_parser(value: str) -> None:
     numbers = tag_scan.label_numbers(value)
     if numbers is not None:
         assert numbers == _label_numbers(parsed)
-    boxes = tag_scan.boxes(value)
-    if boxes is not None:
+    sound = tag_scan.sound_boxes(value)
+    if sound is not None:
         assert not any(isinstance(s, grammar.Quad) for s in parsed.segments)
-        assert boxes == [b.xyxy_norm1000 for b in parsed.boxes()]
+        corners = [b.xyxy_norm1000 for b in parsed.boxes()]
+        assert all(c is not None and c[0] < c[2] < 1000 and c[1] < c[3] < 1000 for c in corners)
+        assert sound == (len(corners), sum(1 for c in corners if c and max(c) <= 1))
 
 
 def test_the_usual_values_get_quick_answers() -> None:
@@ -66,7 +68,8 @@ def test_the_usual_values_get_quick_answers() -> None:
     assert tag_scan.label_numbers(value) == [1, 2]
     answer = "<ref>the dog</ref><box>(0,1),(998,999)</box><box>(5,5),(6,6)</box>"
     assert tag_scan.tags_paired(answer)
-    assert tag_scan.boxes(answer) == [(0, 1, 998, 999), (5, 5, 6, 6)]
+    assert tag_scan.sound_boxes(answer) == (2, 0)
+    assert tag_scan.sound_boxes("<ref>a</ref><box>(0,0),(1,1)</box>") == (1, 1)
 
 
 def test_other_values_are_left_to_the_parser() -> None:
@@ -74,5 +77,6 @@ def test_other_values_are_left_to_the_parser() -> None:
         assert not tag_scan.tags_paired(value), value
     assert tag_scan.label_numbers("Picture 1: a dog") is None
     assert tag_scan.label_numbers("<img>a</img>") is None
-    assert tag_scan.boxes("<box>(1, 2),(3,4)</box>") is None
-    assert tag_scan.boxes("<quad>(1,2),(3,4),(5,6),(7,8)</quad>") is None
+    for value in ("<box>(1, 2),(3,4)</box>", "<quad>(1,2),(3,4),(5,6),(7,8)</quad>",
+                  "<box>(1,2),(1000,4)</box>", "<box>(5,2),(3,4)</box>", "<box>(1,2),(1,4)</box>"):
+        assert tag_scan.sound_boxes(value) is None, value

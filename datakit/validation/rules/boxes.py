@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datakit.findings import Severity
 from datakit.qwenvl.grammar import Box, Quad
-from datakit.qwenvl.tag_scan import BoxXyxyNorm1000, boxes
+from datakit.qwenvl.tag_scan import sound_boxes
 from datakit.validation.context import RunContext
 from datakit.validation.rule import Option, Rule
 from datakit.validation.view import Collector, RecordView
@@ -80,8 +80,10 @@ def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
     for message in view.messages:
         if "<box>" not in message.value and "<quad>" not in message.value:
             continue
-        found = boxes(message.value) if message.paired else None
-        if found is not None and _plain(found, stats):
+        sound = sound_boxes(message.value) if message.paired else None
+        if sound is not None:
+            stats[0] += sound[0]
+            stats[3] += sound[1]
             continue
         for seg in message.parsed.segments:
             coords: tuple[int, ...] | None
@@ -112,17 +114,6 @@ def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
                      view.path(message.index), seg.start, {"convention": "xywh"})
             elif x1 == x2 or y1 == y2:
                 emit(ZERO_AREA, f"{_text(seg)} has no area", view.path(message.index), seg.start)
-
-
-def _plain(found: list[BoxXyxyNorm1000], stats: list[int]) -> bool:
-    """Count well-formed boxes into ``stats`` when none of them earns a finding; False (and
-    ``stats`` untouched) when one does, so the caller reports them from the segments."""
-    for x1, y1, x2, y2 in found:
-        if not (x1 < x2 < 1000 and y1 < y2 < 1000):
-            return False
-    stats[0] += len(found)
-    stats[3] += sum(1 for box in found if box[2] <= 1 and box[3] <= 1)
-    return True
 
 
 def _text(seg: Box | Quad) -> str:
