@@ -254,40 +254,9 @@ def advance(line: int, column: int, text: str, pos: int) -> tuple[int, int]:
     return line + newlines, pos - text.rfind("\n", 0, pos)
 
 
-def _record_factory() -> Callable[[str, int, int, int, int, bytes], RawRecord]:
-    """A constructor for text records that skips the frozen dataclass ``__init__`` (one
-    ``object.__setattr__`` call per field, about half of the splitters' per-record cost) by
-    writing the slots directly. Used only while RawRecord is exactly the plain dataclass it
-    is now; any change to it falls back to the real constructor."""
-    import dataclasses
+def new_text_record(
+    file: str, index: int, line: int, column: int, offset: int, raw: bytes
+) -> RawRecord:
+    """A record split from a text file (JSON or JSON Lines), not parsed yet."""
+    return RawRecord(file, index, line, column, offset, raw)
 
-    names = tuple(field.name for field in dataclasses.fields(RawRecord))
-    expected = ("file", "index", "line", "column", "offset", "raw", "value", "row_group")
-    if names != expected or hasattr(RawRecord, "__post_init__"):
-
-        def construct(
-            file: str, index: int, line: int, column: int, offset: int, raw: bytes
-        ) -> RawRecord:
-            return RawRecord(file, index, line, column, offset, raw)
-
-        return construct
-    new = object.__new__
-    setters = [getattr(RawRecord, name).__set__ for name in expected]
-    set_file, set_index, set_line, set_column, set_offset, set_raw, set_value, set_group = setters
-
-    def build(file: str, index: int, line: int, column: int, offset: int, raw: bytes) -> RawRecord:
-        record: RawRecord = new(RawRecord)
-        set_file(record, file)
-        set_index(record, index)
-        set_line(record, line)
-        set_column(record, column)
-        set_offset(record, offset)
-        set_raw(record, raw)
-        set_value(record, None)
-        set_group(record, None)
-        return record
-
-    return build
-
-
-new_text_record = _record_factory()

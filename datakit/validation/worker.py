@@ -130,8 +130,11 @@ def check_batch(task: tuple[Job, list[RawRecord]]) -> BatchResult:
             result.keys.append((raw.index, raw.line, view.record_id, fingerprint))
         stats = view.extras.get("boxes")
         if stats is not None:
-            for i in range(4):
-                result.box_stats[i] += stats[i]
+            totals = result.box_stats
+            totals[0] += stats[0]
+            totals[1] += stats[1]
+            totals[2] += stats[2]
+            totals[3] += stats[3]
         sample = view.extras.get("tokens")
         if sample is not None:
             result.token_lengths.append(sample.tokens)
