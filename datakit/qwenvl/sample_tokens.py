@@ -45,7 +45,9 @@ LEADING_ASSISTANT_DROPPED = "leading-assistant-dropped"
 _IS_ASSISTANT = {"user": False, "assistant": True}
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is made per sample, and a frozen dataclass's __init__ (an
+# object.__setattr__ per field) costs more than all the arithmetic of a short sample.
+@dataclass(slots=True)
 class SampleTokens:
     """What the trainer makes of one sample (see the module docstring for every field).
 
