@@ -110,16 +110,19 @@ class _Run:
     file_problems: list[FileProblem] = field(default_factory=list)
 
     def execute(self, paths: list[str], out: IO[bytes] | None) -> None:
-        from datakit.io.parallel import ordered_map
+        from datakit.io.parallel import WorkerPool, default_jobs
         from datakit.qwenvl.token_rows import account_batch
 
-        for path in paths:
-            tasks = self._tasks(path)
-            for batch in ordered_map(account_batch, tasks, jobs_for_file(path, self.jobs)):
-                if out is not None:
-                    out.write(b"".join(row[0] + b"\n" for row in batch))
-                for row in batch:
-                    self._add(row)
+        with WorkerPool(self.jobs or default_jobs()) as pool:  # one for every large file
+            for path in paths:
+                tasks = self._tasks(path)
+                batches = (pool.map(account_batch, tasks) if jobs_for_file(path, self.jobs) > 1
+                           else map(account_batch, tasks))
+                for batch in batches:
+                    if out is not None:
+                        out.write(b"".join(row[0] + b"\n" for row in batch))
+                    for row in batch:
+                        self._add(row)
 
     def _tasks(self, path: str) -> Iterator[Task]:
         from datakit.io.parallel import batched

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from datakit.io.jobs import jobs_for_file
 from datakit.io.records import FileProblem, RawRecord
 from datakit.stats.sample import SampleFacts, analyse_raw
 from datakit.stats.summary import FileStats, StatsAccumulator
+
+if TYPE_CHECKING:
+    from datakit.io.parallel import WorkerPool
 
 BATCH_RECORDS = 512
 
@@ -37,31 +41,49 @@ def collect_stats(
     without findings may be absent); ``None`` means findings were not checked. ``on_sample``
     is called for every record in file order, e.g. to write a row.
     """
-    from datakit.io.parallel import ordered_map
+    from datakit.io.parallel import WorkerPool, default_jobs
     from datakit.qwenvl.tokens import QwenTokenCounter
 
     QwenTokenCounter.load(tokenizer)  # a missing vocabulary fails here, once, with its fix
     stats = StatsAccumulator(max_len)
     stats.findings_checked = codes_by_sample is not None
-    for path in paths:
-        display = str(path)
-        file_stats = stats.start_file(display)
-        problems: list[FileProblem] = []
-        from datakit.io.reader import records_only
-
-        tasks = _tasks(max_len, tokenizer, records_only(display, problems))
-        for batch in ordered_map(analyse_batch, tasks, jobs_for_file(display, jobs)):
-            for facts in batch:
-                codes: Sequence[str] | None = None
-                if codes_by_sample is not None:
-                    codes = codes_by_sample.get((display, facts.index), ())
-                stats.add(facts, codes)
-                if on_sample is not None:
-                    on_sample(facts, codes)
-            if progress is not None:
-                progress(display, file_stats.records)
-        _add_problems(file_stats, problems)
+    with WorkerPool(jobs or default_jobs()) as pool:  # one for every large file
+        for path in paths:
+            display = str(path)
+            big = jobs_for_file(display, jobs) > 1
+            _collect_file(display, pool if big else None, max_len, tokenizer, stats,
+                          codes_by_sample, on_sample, progress)
     return stats
+
+
+def _collect_file(
+    display: str,
+    pool: WorkerPool | None,
+    max_len: int,
+    tokenizer: str | None,
+    stats: StatsAccumulator,
+    codes_by_sample: Mapping[SampleKey, Sequence[str]] | None,
+    on_sample: OnSample | None,
+    progress: Progress | None,
+) -> None:
+    """One file's records into ``stats`` (in the pool's workers when there is one)."""
+    from datakit.io.reader import records_only
+
+    file_stats = stats.start_file(display)
+    problems: list[FileProblem] = []
+    tasks = _tasks(max_len, tokenizer, records_only(display, problems))
+    batches = pool.map(analyse_batch, tasks) if pool is not None else map(analyse_batch, tasks)
+    for batch in batches:
+        for facts in batch:
+            codes: Sequence[str] | None = None
+            if codes_by_sample is not None:
+                codes = codes_by_sample.get((display, facts.index), ())
+            stats.add(facts, codes)
+            if on_sample is not None:
+                on_sample(facts, codes)
+        if progress is not None:
+            progress(display, file_stats.records)
+    _add_problems(file_stats, problems)
 
 
 def analyse_batch(task: tuple[int, str | None, list[RawRecord]]) -> list[SampleFacts]:

@@ -35,6 +35,7 @@ from datakit.validation.worker import (
 )
 
 if TYPE_CHECKING:
+    from datakit.io.parallel import WorkerPool
     from datakit.validation.image_prefill import ImagePrefill
     from datakit.validation.images import StatusFields
 
@@ -55,32 +56,16 @@ def validate_files(
     summaries: list[FileSummary] = []
     token_lengths: array[int] = array("I")
     image_refs = 0
-    for position, path in enumerate(paths):
-        display = str(path)
-        summary = FileSummary(display, position)
-        summaries.append(summary)
-        problems: list[FileProblem] = []
-        file_jobs = jobs_for_file(display, settings.jobs)
-        from datakit.io.reader import records_only
-
-        records = records_only(display, problems)
-        prefill = _prefill() if file_jobs > 1 else None
-        results = (
-            map(check_batch, _tasks(job, records)) if prefill is None
-            else _in_pool(_packed(_tasks(job, records), prefill), file_jobs)
-        )
-        for result in results:
-            _absorb(result, summary, findings, dataset, display)
-            token_lengths.extend(result.token_lengths)
-            image_refs += result.image_refs
-            if prefill is not None and result.image_statuses:
-                prefill.learn(result.image_statuses)
-            if progress is not None:
-                progress(display, summary.records)
-        for problem in problems:
-            findings.append(_file_finding(problem, severities))
-        if summary.records == 0 and not problems and file_rules.EMPTY_FILE.code in severities:
-            findings.append(_empty_file(display, severities))
+    pool = _Pool()  # one set of workers for every large file of the run
+    try:
+        for position, path in enumerate(paths):
+            display = str(path)
+            summary = FileSummary(display, position)
+            summaries.append(summary)
+            image_refs += _check_file(display, summary, job, pool, findings, dataset,
+                                      token_lengths, progress)
+    finally:
+        pool.close()
     close_context()
     findings.extend(dataset.findings())
     findings = dataset.fold_conventions(findings)
@@ -100,18 +85,66 @@ def validate_files(
     )
 
 
-def _in_pool(
-    tasks: Iterator[tuple[Job, list[PackedRecord], dict[str, StatusFields]]], jobs: int
-) -> Iterator[BatchResult]:
-    from datakit.io.parallel import ordered_map
+def _check_file(
+    display: str,
+    summary: FileSummary,
+    job: Job,
+    pool: _Pool,
+    findings: list[Finding],
+    dataset: DatasetPass,
+    token_lengths: array[int],
+    progress: Progress | None,
+) -> int:
+    """The record pass over one file; returns its image references."""
+    from datakit.io.reader import records_only
 
-    return ordered_map(check_packed, tasks, jobs)
+    severities = dict(job.severities)
+    problems: list[FileProblem] = []
+    records = records_only(display, problems)
+    jobs = jobs_for_file(display, job.settings.jobs)
+    results = pool.map(records, job, jobs) if jobs > 1 else map(check_batch, _tasks(job, records))
+    image_refs = 0
+    for result in results:
+        _absorb(result, summary, findings, dataset, display)
+        token_lengths.extend(result.token_lengths)
+        image_refs += result.image_refs
+        pool.learn(result)
+        if progress is not None:
+            progress(display, summary.records)
+    for problem in problems:
+        findings.append(_file_finding(problem, severities))
+    if summary.records == 0 and not problems and file_rules.EMPTY_FILE.code in severities:
+        findings.append(_empty_file(display, severities))
+    return image_refs
 
 
-def _prefill() -> ImagePrefill:
-    from datakit.validation.image_prefill import ImagePrefill
+class _Pool:
+    """Worker processes for the large files of a run, started with the first of them, and
+    the image statuses they report (see ``image_prefill``), shared across files."""
 
-    return ImagePrefill()
+    def __init__(self) -> None:
+        self._workers: WorkerPool | None = None
+        self._prefill: ImagePrefill | None = None
+
+    def map(self, records: Iterable[RawRecord], job: Job, jobs: int) -> Iterator[BatchResult]:
+        from datakit.io.parallel import WorkerPool
+        from datakit.validation.image_prefill import ImagePrefill
+
+        if self._workers is None or self._workers.jobs != jobs:
+            self.close()
+            self._workers = WorkerPool(jobs)
+            self._prefill = ImagePrefill()
+        assert self._prefill is not None
+        return self._workers.map(check_packed, _packed(_tasks(job, records), self._prefill))
+
+    def learn(self, result: BatchResult) -> None:
+        if self._prefill is not None and result.image_statuses:
+            self._prefill.learn(result.image_statuses)
+
+    def close(self) -> None:
+        if self._workers is not None:
+            self._workers.close()
+            self._workers = None
 
 
 def _packed(

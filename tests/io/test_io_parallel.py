@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from datakit.io.parallel import batched, default_jobs, ordered_map
+from datakit.io.parallel import WorkerPool, batched, default_jobs, ordered_map
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,6 +55,25 @@ def test_jobs_1_runs_in_this_process() -> None:
     assert set(ordered_map(worker_pid, range(5), 1)) == {os.getpid()}
     pids = set(ordered_map(worker_pid, range(20), 2))
     assert os.getpid() not in pids
+
+
+def test_a_pool_serves_several_maps_with_the_same_workers() -> None:
+    with WorkerPool(2, initializer=remember, initargs=(7,)) as pool:
+        first = list(pool.map(worker_pid, range(20)))
+        second = list(pool.map(worker_pid, range(20)))
+        assert list(pool.map(slow_square, range(12), window=3)) == [i * i for i in range(12)]
+        states = set(map(tuple, pool.map(read_state, range(8))))
+    assert os.getpid() not in first
+    assert len(set(first) | set(second)) <= 2  # started once, not once per map
+    assert states == {(7,)}  # the initializer ran once per worker
+
+
+def test_a_map_stopped_early_leaves_the_pool_usable() -> None:
+    with WorkerPool(2) as pool:
+        for value in pool.map(slow_square, range(100), window=4):
+            if value == 9:
+                break
+        assert list(pool.map(slow_square, range(5))) == [0, 1, 4, 9, 16]
 
 
 def test_never_reads_the_input_ahead_of_the_window() -> None:

@@ -68,7 +68,7 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _findings(root: Path, name: str, jobs: int) -> list[dict[str, Any]]:
     env = dict(os.environ, DATAKIT_PARALLEL_MIN_BYTES="0")
     out = subprocess.run(
-        [sys.executable, "-m", "datakit", "validate", name, "--jobs", str(jobs), "--format",
+        [sys.executable, "-m", "datakit", "validate", *name.split(), "--jobs", str(jobs), "--format",
          "json", "--no-cache"],
         cwd=root, env=env, capture_output=True, text=True,
     )
@@ -78,7 +78,7 @@ def _findings(root: Path, name: str, jobs: int) -> list[dict[str, Any]]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["data.jsonl", "data.json"])
+@pytest.mark.parametrize("name", ["data.jsonl", "data.json", "data.jsonl data.json"])
 def test_same_findings_in_the_same_order(dataset: Path, name: str) -> None:
     serial = _findings(dataset, name, 1)
     assert {f["code"] for f in serial} >= {"S005", "D001", "D002", "I003", "I007", "B002",
