@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -110,6 +111,10 @@ def _emit(report: object, output_format: str, output: Path | None) -> None:
 
     assert isinstance(report, Report)
     if output_format == "text" and output is None:
+        if not report.findings and not _colour_wanted():
+            # A clean run in a pre-commit hook or CI: the summary alone, without loading rich.
+            sys.stdout.write(f"{report.summary()} in {report.elapsed_s:.2f} s\n")
+            return
         from rich.console import Console
 
         from datakit.report.text import render_text
@@ -129,3 +134,9 @@ def _emit(report: object, output_format: str, output: Path | None) -> None:
 
     with atomic_writer(output) as handle:
         handle.write(text.encode("utf-8"))
+
+
+def _colour_wanted() -> bool:
+    """Whether rich would style the output: a terminal, or colour forced by the environment."""
+    forced = os.environ.get("FORCE_COLOR") or os.environ.get("TTY_COMPATIBLE") == "1"
+    return bool(forced) or sys.stdout.isatty()

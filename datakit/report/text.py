@@ -105,16 +105,5 @@ def _table(report: Report) -> Table:
 
 def _summary(report: Report) -> str:
     counts = report.counts()
-    files = len(report.files)
-    head = (
-        f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info "
-        f"in {report.records} record(s) of {files} file(s)"
-    )
-    tokens = report.token_percentiles()
-    if tokens:
-        head += (
-            f"; tokens p50 {tokens['p50']}, p99 {tokens['p99']}, max {tokens['max']} "
-            f"(max_len {report.settings.max_len})"
-        )
     style = "bold red" if counts["error"] else ("yellow" if counts["warning"] else "green")
-    return f"[{style}]{head}[/] [dim]in {report.elapsed_s:.2f} s[/]"
+    return f"[{style}]{escape(report.summary())}[/] [dim]in {report.elapsed_s:.2f} s[/]"

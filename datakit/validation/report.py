@@ -86,3 +86,18 @@ class Report:
             "files": [{"path": f.path, "records": f.records} for f in self.files],
             "findings": [f.as_dict() for f in self.findings],
         }
+
+    def summary(self) -> str:
+        """One line: counts by severity, records, files and token percentiles."""
+        counts = self.counts()
+        line = (
+            f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info "
+            f"in {self.records} record(s) of {len(self.files)} file(s)"
+        )
+        tokens = self.token_percentiles()
+        if tokens:
+            line += (
+                f"; tokens p50 {tokens['p50']}, p99 {tokens['p99']}, max {tokens['max']} "
+                f"(max_len {self.settings.max_len})"
+            )
+        return line

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from datakit.findings import Finding, Location, Severity
-from datakit.qwenvl.grammar import ParsedValue, parse_value
 from datakit.qwenvl.tag_scan import tags_paired
 from datakit.validation.rule import Rule
+
+if TYPE_CHECKING:
+    from datakit.qwenvl.grammar import ParsedValue
 
 
 @dataclass(slots=True)
@@ -26,6 +28,8 @@ class Message:
     def parsed(self) -> ParsedValue:
         """The full parse, for values that are not ``paired`` (and for findings)."""
         if self._parsed is None:
+            from datakit.qwenvl.grammar import parse_value  # only values that need it
+
             self._parsed = parse_value(self.value)
         return self._parsed
 

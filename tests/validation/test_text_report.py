@@ -52,3 +52,25 @@ def test_one_line_per_finding_with_its_location() -> None:
             assert loc.json_path in line
     files = {f.location.file for f in report.findings}
     assert sum(1 for x in plain.splitlines() if x in files) == len(files)  # a heading per file
+
+
+def test_a_clean_run_without_colour_prints_rich_s_summary_without_rich() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from datakit.cli import main\n"
+        "sys.argv = ['datakit', 'validate', 'grounding.json', '--images', 'none']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exit:\n"
+        "    print('rich' in sys.modules, exit.code)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], cwd=SAMPLES, capture_output=True,
+                         text=True, env={"PATH": "/usr/bin:/bin"}, check=True)
+    summary, modules = out.stdout.splitlines()
+    assert modules == "False 0"
+    report = validate([str(SAMPLES / "grounding.json")], images="none")
+    rendered = _render(report, terminal=False).strip()
+    assert re.sub(r" in [0-9.]+ s$", "", summary) == re.sub(r" in [0-9.]+ s$", "", rendered)

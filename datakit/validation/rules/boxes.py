@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from datakit.findings import Severity
-from datakit.qwenvl.grammar import Box, Quad
 from datakit.qwenvl.tag_scan import sound_boxes
 from datakit.validation.context import RunContext
 from datakit.validation.rule import Option, Rule
-from datakit.validation.view import Collector, RecordView
+from datakit.validation.view import Collector, Message, RecordView
+
+if TYPE_CHECKING:
+    from datakit.qwenvl.grammar import Box, Quad
 
 
 def _answer(box: str) -> str:
@@ -85,37 +89,46 @@ def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
             stats[0] += sound[0]
             stats[3] += sound[1]
             continue
-        for seg in message.parsed.segments:
-            coords: tuple[int, ...] | None
-            if isinstance(seg, Box):
-                coords = seg.xyxy_norm1000
-            elif isinstance(seg, Quad):
-                coords = seg.points_norm1000
-            else:
-                continue
-            if coords is None:
-                problem = next(p for p in message.parsed.problems if p.start == seg.start)
-                emit(MALFORMED, problem.message, view.path(message.index), seg.start)
-                continue
-            stats[0] += 1
-            largest = max(coords)
-            if largest >= 1000:
-                stats[1] += 1
-                emit(OUT_OF_GRID, f"{_text(seg)}: {largest} is off the 0..999 grid",
-                     view.path(message.index), seg.start, {"convention": "pixels"})
-            if isinstance(seg, Quad):
-                continue
-            x1, y1, x2, y2 = coords
-            if largest <= 1:
-                stats[3] += 1
-            if x1 > x2 or y1 > y2:
-                stats[2] += 1
-                emit(SWAPPED, f"{_text(seg)}: corners are not top-left, bottom-right",
-                     view.path(message.index), seg.start, {"convention": "xywh"})
-            elif x1 == x2 or y1 == y2:
-                emit(ZERO_AREA, f"{_text(seg)} has no area", view.path(message.index), seg.start)
+        _report(view, message, emit, stats)
+
+
+def _report(view: RecordView, message: Message, emit: Collector, stats: list[int]) -> None:
+    """Every box and quad of one value, from the full parse (the grammar is imported only when
+    some value needs it: pre-commit runs on clean files start faster)."""
+    from datakit.qwenvl.grammar import Box, Quad
+
+    path = view.path(message.index)
+    for seg in message.parsed.segments:
+        coords: tuple[int, ...] | None
+        if isinstance(seg, Box):
+            coords = seg.xyxy_norm1000
+        elif isinstance(seg, Quad):
+            coords = seg.points_norm1000
+        else:
+            continue
+        if coords is None:
+            problem = next(p for p in message.parsed.problems if p.start == seg.start)
+            emit(MALFORMED, problem.message, path, seg.start)
+            continue
+        stats[0] += 1
+        largest = max(coords)
+        if largest >= 1000:
+            stats[1] += 1
+            emit(OUT_OF_GRID, f"{_text(seg)}: {largest} is off the 0..999 grid", path,
+                 seg.start, {"convention": "pixels"})
+        if isinstance(seg, Quad):
+            continue
+        x1, y1, x2, y2 = coords
+        if largest <= 1:
+            stats[3] += 1
+        if x1 > x2 or y1 > y2:
+            stats[2] += 1
+            emit(SWAPPED, f"{_text(seg)}: corners are not top-left, bottom-right", path,
+                 seg.start, {"convention": "xywh"})
+        elif x1 == x2 or y1 == y2:
+            emit(ZERO_AREA, f"{_text(seg)} has no area", path, seg.start)
 
 
 def _text(seg: Box | Quad) -> str:
-    tag = "box" if isinstance(seg, Box) else "quad"
+    tag = "quad" if hasattr(seg, "points_norm1000") else "box"
     return f"<{tag}>{seg.content}</{tag}>"

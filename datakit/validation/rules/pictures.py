@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datakit.findings import Severity
-from datakit.qwenvl.grammar import Image, PictureLabel
 from datakit.qwenvl.tag_scan import label_numbers
 from datakit.validation.context import RunContext
 from datakit.validation.rule import Rule
-from datakit.validation.view import Collector, RecordView
+from datakit.validation.view import Collector, Message, RecordView
 
 
 def _user(value: str) -> str:
@@ -58,19 +57,28 @@ def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
         if numbers is not None and numbers == list(range(expected, expected + len(numbers))):
             expected += len(numbers)
             continue
-        segments = message.parsed.segments
-        for i, seg in enumerate(segments):
-            if isinstance(seg, Image):
-                prev = segments[i - 1] if i else None
-                if not isinstance(prev, PictureLabel) or prev.end != seg.start:
-                    emit(IMAGE_WITHOUT_LABEL, f"image {expected} has no 'Picture {expected}: ' "
-                         "label", view.path(message.index), seg.start)
-                expected += 1
-            elif isinstance(seg, PictureLabel):
-                nxt = segments[i + 1] if i + 1 < len(segments) else None
-                if not isinstance(nxt, Image):
-                    emit(LABEL_WITHOUT_IMAGE, f"'Picture {seg.number}:' is not followed by "
-                         "<img>", view.path(message.index), seg.start)
-                elif seg.number != expected:
-                    emit(NUMBERING, f"image {expected} is labelled 'Picture {seg.number}'",
-                         view.path(message.index), seg.start)
+        expected = _report(view, message, emit, expected)
+
+
+def _report(view: RecordView, message: Message, emit: Collector, expected: int) -> int:
+    """Labels and images of one value from the full parse; returns the next image number."""
+    from datakit.qwenvl.grammar import Image, PictureLabel
+
+    segments = message.parsed.segments
+    path = view.path(message.index)
+    for i, seg in enumerate(segments):
+        if isinstance(seg, Image):
+            prev = segments[i - 1] if i else None
+            if not isinstance(prev, PictureLabel) or prev.end != seg.start:
+                emit(IMAGE_WITHOUT_LABEL, f"image {expected} has no 'Picture {expected}: ' "
+                     "label", path, seg.start)
+            expected += 1
+        elif isinstance(seg, PictureLabel):
+            nxt = segments[i + 1] if i + 1 < len(segments) else None
+            if not isinstance(nxt, Image):
+                emit(LABEL_WITHOUT_IMAGE, f"'Picture {seg.number}:' is not followed by <img>",
+                     path, seg.start)
+            elif seg.number != expected:
+                emit(NUMBERING, f"image {expected} is labelled 'Picture {seg.number}'", path,
+                     seg.start)
+    return expected
