@@ -16,8 +16,8 @@ import re
 
 _TAG_RE = re.compile(r"</?(?:img|ref|box|quad)>")
 _PAIRS_RE = re.compile(r"(?:<img></img>|<ref></ref>|<box></box>|<quad></quad>)*")
-_LABEL_RE = re.compile(r"Picture \d{1,9}:")
 _LABELLED_IMAGE_RE = re.compile(r"Picture (\d{1,9}): ?<img>")
+_NUMERALS = [str(n) for n in range(1000)]  # label numbers as written, without leading zeros
 _IMAGE_RE = re.compile(r"<img>(.*?)</img>", re.DOTALL)
 _ON_GRID = "(0|[1-9][0-9]{0,2})"  # 0..999, written plainly
 _GRID_BOX_RE = re.compile(rf"<box>\({_ON_GRID},{_ON_GRID}\),\({_ON_GRID},{_ON_GRID}\)</box>")
@@ -31,22 +31,32 @@ def tags_paired(value: str) -> bool:
     return _PAIRS_RE.fullmatch("".join(_TAG_RE.findall(value))) is not None
 
 
-def images(value: str) -> list[tuple[str, int]]:
-    """``(path, path offset)`` of every image, in order."""
+def image_paths(value: str) -> list[str]:
+    """The path of every image, in order."""
     if "<img>" not in value:
         return []
-    return [(m.group(1), m.start(1)) for m in _IMAGE_RE.finditer(value)]
+    return _IMAGE_RE.findall(value)
 
 
-def label_numbers(value: str) -> list[int] | None:
-    """The number N of each image's ``Picture N:`` label, in order, when every image directly
-    follows a label and every label directly precedes an image."""
+def image_offsets(value: str) -> list[int]:
+    """The character offset of every image path, in order."""
+    return [m.start(1) for m in _IMAGE_RE.finditer(value)]
+
+
+def labels_in_order(value: str, first: int) -> int | None:
+    """How many images the value holds when each directly follows its label, the labels count
+    on from ``first`` (``Picture 1``, ``Picture 2``, ...) and no other label appears; ``None``
+    otherwise."""
     if "<img>" not in value and "Picture" not in value:
-        return []
+        return 0
     numbers = _LABELLED_IMAGE_RE.findall(value)
-    if len(numbers) != value.count("<img>") or len(numbers) != len(_LABEL_RE.findall(value)):
+    count = len(numbers)
+    # Every "Picture " must belong to a labelled image (a stray label is a finding).
+    if count != value.count("<img>") or count != value.count("Picture "):
         return None
-    return [int(n) for n in numbers]
+    if numbers != _NUMERALS[first : first + count]:
+        return None
+    return count
 
 
 def sound_boxes(value: str) -> tuple[int, int] | None:

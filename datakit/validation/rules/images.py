@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from datakit.findings import Severity
-from datakit.qwenvl.tag_scan import images
+from datakit.qwenvl.tag_scan import image_offsets, image_paths
 from datakit.validation.context import RunContext
 from datakit.validation.rule import Option, Rule
 from datakit.validation.view import Collector, RecordView
@@ -135,30 +135,46 @@ Verdicts = tuple[tuple[tuple[Rule, str], ...], "tuple[tuple[Rule, str], ...] | N
 
 def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
     memo: dict[str, Verdicts] = ctx.image_verdicts
+    holdout = bool(ctx.holdout)
     for message in view.messages:
         if "<img>" not in message.value:
             continue
-        path_in_json: str | None = None
-        found = (images(message.value) if message.paired
-                 else [(i.path, i.path_start) for i in message.parsed.images()])
-        for path, offset in found:
-            ctx.image_refs += 1
-            verdicts = memo.get(path)
-            if verdicts is None:
-                verdicts = memo[path] = _verdicts(path, ctx)
-            before, after = verdicts
-            if not (before or after or ctx.holdout):
+        if message.paired:
+            paths = image_paths(message.value)
+            ctx.image_refs += len(paths)
+            for path in paths:  # nearly always: every path is clean
+                verdicts = memo.get(path)
+                if verdicts is None:
+                    verdicts = memo[path] = _verdicts(path, ctx)
+                if verdicts[0] or verdicts[1] or holdout:
+                    break
+            else:
                 continue
-            if path_in_json is None:
-                path_in_json = view.path(message.index)
-            for rule, text in before:
-                emit(rule, text, path_in_json, offset)
-            if after is None:
-                continue
-            if ctx.holdout:
-                ctx.check_holdout(path, emit, path_in_json, offset)
-            for rule, text in after:
-                emit(rule, text, path_in_json, offset)
+            found = list(zip(paths, image_offsets(message.value), strict=True))
+        else:
+            found = [(i.path, i.path_start) for i in message.parsed.images()]
+            ctx.image_refs += len(found)
+        _report(view, message.index, found, emit, ctx)
+
+
+def _report(view: RecordView, index: int, found: list[tuple[str, int]], emit: Collector,
+            ctx: RunContext) -> None:
+    """Judge each (path, offset) of one message, once per distinct path and process."""
+    memo: dict[str, Verdicts] = ctx.image_verdicts
+    path_in_json = view.path(index)
+    for path, offset in found:
+        verdicts = memo.get(path)
+        if verdicts is None:
+            verdicts = memo[path] = _verdicts(path, ctx)
+        before, after = verdicts
+        for rule, text in before:
+            emit(rule, text, path_in_json, offset)
+        if after is None:
+            continue
+        if ctx.holdout:
+            ctx.check_holdout(path, emit, path_in_json, offset)
+        for rule, text in after:
+            emit(rule, text, path_in_json, offset)
 
 
 def _verdicts(path: str, ctx: RunContext) -> Verdicts:

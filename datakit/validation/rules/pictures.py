@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datakit.findings import Severity
-from datakit.qwenvl.tag_scan import label_numbers
+from datakit.qwenvl.tag_scan import labels_in_order
 from datakit.validation.context import RunContext
 from datakit.validation.rule import Rule
 from datakit.validation.view import Collector, Message, RecordView
@@ -53,9 +53,9 @@ def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
         value = message.value
         if "<img>" not in value and "Picture" not in value:
             continue
-        numbers = label_numbers(value) if message.paired else None
-        if numbers is not None and numbers == list(range(expected, expected + len(numbers))):
-            expected += len(numbers)
+        images = labels_in_order(value, expected) if message.paired else None
+        if images is not None:
+            expected += images
             continue
         expected = _report(view, message, emit, expected)
 
