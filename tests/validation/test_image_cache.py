@@ -76,6 +76,30 @@ def test_an_unchanged_image_is_not_opened_again(
     assert _rows(tmp_path / "cache") == [("a.jpg", "decode", "ok")]
 
 
+@pytest.mark.parametrize("max_rows", [1_000_000, 3])
+def test_a_large_run_reads_the_table_once_with_the_same_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, max_rows: int
+) -> None:
+    monkeypatch.setattr(image_cache, "BULK_AFTER", 2)
+    monkeypatch.setattr(image_cache, "BULK_MAX_ROWS", max_rows)
+    names = [f"img/{n}.png" for n in range(6)]
+    for n, name in enumerate(names):
+        _image(tmp_path / name, size=(10 + n, 20))
+    cache = ImageCache(tmp_path / "cache")
+    first = [ImageChecker(tmp_path, "header", cache).check(name) for name in names]
+    cache.close()
+    _image(tmp_path / names[4], size=(99, 99))  # changed since: must not be answered
+    opens = CountingOpens(monkeypatch)
+    cache = ImageCache(tmp_path / "cache")
+    checker = ImageChecker(tmp_path, "header", cache)
+    again = [checker.check(name) for name in names]
+    assert again[4].width == 99
+    assert again[:4] + again[5:] == first[:4] + first[5:]
+    assert opens.count == 1  # only the changed image is opened again
+    assert bool(cache._store.tables) == (max_rows > len(names))  # read whole, or query by query
+    cache.close()
+
+
 def test_modes_do_not_answer_for_each_other(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
