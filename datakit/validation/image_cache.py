@@ -47,6 +47,19 @@ BULK_MAX_ROWS = 1_000_000  # about 200 MB in memory
 Row = tuple[int, int, int, str, str, "int | None", "int | None", float]
 
 
+# Forks of this process so far, as its children count them: ``ImageCache._adopt`` runs on
+# every look-up, and comparing this beats a getpid() system call.
+_FORKS = [0]
+
+
+def _count_fork() -> None:
+    _FORKS[0] += 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_count_fork)
+
+
 def default_cache_dir() -> Path:
     """``$XDG_CACHE_HOME/datakit`` (a relative value is ignored, as the XDG spec says), else
     ``~/.cache/datakit``."""
@@ -124,6 +137,9 @@ class ImageCache:
         """Make the store this process's own. After a fork, the parent's connection must be
         neither used nor closed (SQLite's rule), and the parent flushes its own writes."""
         store = self._store
+        if store.forks == _FORKS[0]:  # no fork since: still this process's (no system call)
+            return
+        store.forks = _FORKS[0]
         pid = os.getpid()
         if store.pid == pid:
             return
@@ -144,6 +160,7 @@ class _Store:
         self.broken = False
         self.db: sqlite3.Connection | None = None
         self.pid = 0
+        self.forks = -1  # the value of _FORKS when the store was last adopted
         self.pending: list[tuple[object, ...]] = []
         self.touched: list[tuple[float, str, str]] = []
         self.last_flush = time.monotonic()
