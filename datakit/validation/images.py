@@ -50,13 +50,16 @@ class ImageChecker:
         self.root = root
         self.explicit_root = explicit_root
         self.root_resolved = root.resolve()
+        self._root_text = str(root)
+        self._root_resolved_text = str(self.root_resolved)
+        self._root_prefix = os.path.join(self._root_resolved_text, "")  # with its separator
         self.mode = mode
         self.cache = cache
         self._seen: dict[str, ImageStatus] = {}
         # paths checked here since the last ``news()`` (not learned from elsewhere)
         self._news: list[str] = []
         # folder as written -> (its resolved path, whether that lies under the root)
-        self._folders: dict[Path, tuple[Path, bool]] = {}
+        self._folders: dict[str, tuple[str, bool]] = {}
         # Another Pillow may read (or refuse) what this one did not: its verdicts are its own.
         from PIL import __version__ as pillow_version
 
@@ -90,7 +93,8 @@ class ImageChecker:
         if "\x00" in path:
             return ImageStatus("missing", "the path contains a NUL character")
         absolute = os.path.isabs(path)
-        full = Path(path) if absolute else self.root / path
+        # Plain strings, not pathlib: this runs for every distinct image of a dataset.
+        full = path if absolute else os.path.join(self._root_text, path)
         try:
             resolved, inside = self._resolve(full)
         except (OSError, RuntimeError) as exc:  # symlink loops
@@ -99,11 +103,11 @@ class ImageChecker:
         # climbs out of the root (by '..' or a symlink) is never opened.
         confined = self.explicit_root or not absolute
         if confined and not inside:
-            return ImageStatus("outside-root", str(resolved))
+            return ImageStatus("outside-root", resolved)
         try:
             st = os.stat(full)
         except FileNotFoundError:
-            return ImageStatus("missing", str(full))
+            return ImageStatus("missing", str(Path(full)))
         except OSError as exc:
             return ImageStatus("unreadable", _reason(exc))
         if not stat.S_ISREG(st.st_mode):
@@ -112,43 +116,46 @@ class ImageChecker:
             return ImageStatus("ok")
         if self.cache is None:
             return self._open(full)
-        key, stamp = str(resolved), stamp_of(st)
-        hit = self.cache.get(key, stamp, self._cache_mode)
+        stamp = stamp_of(st)
+        hit = self.cache.get(resolved, stamp, self._cache_mode)
         if hit is not None:
             return ImageStatus(*hit)
         status = self._open(full)
         if status.kind in ("ok", "undecodable"):
-            self.cache.put(key, stamp, self._cache_mode,
+            self.cache.put(resolved, stamp, self._cache_mode,
                            (status.kind, status.detail, status.width, status.height))
         return status
 
-    def _resolve(self, full: Path) -> tuple[Path, bool]:
-        """``full.resolve()`` and whether it lies under the root. Resolving walks every
-        component of the path (a system call each); datasets keep thousands of images per
+    def _resolve(self, full: str) -> tuple[str, bool]:
+        """``os.path.realpath(full)`` and whether it lies under the root. Resolving walks
+        every component of the path (a system call each); datasets keep thousands of images per
         folder, so each folder is resolved once and only the file name is looked at: unless
-        it is a symlink (or '..'), the result is the resolved folder plus the name."""
-        name = full.name
-        if not name or name == "..":
-            resolved = full.resolve(strict=False)
-            return resolved, resolved.is_relative_to(self.root_resolved)
-        known = self._folders.get(full.parent)
+        it is a symlink (or '.', '..'), the result is the resolved folder plus the name."""
+        folder_as_written, name = os.path.split(full)
+        if name in ("", ".", ".."):
+            resolved = os.path.realpath(full)
+            return resolved, self._under_root(resolved)
+        known = self._folders.get(folder_as_written)
         if known is None:
-            folder = full.parent.resolve(strict=False)
-            known = self._folders[full.parent] = (folder,
-                                                  folder.is_relative_to(self.root_resolved))
+            folder = os.path.realpath(folder_as_written)
+            known = self._folders[folder_as_written] = (folder, self._under_root(folder))
         folder, folder_inside = known
-        resolved = folder / name
+        resolved = os.path.join(folder, name)
         try:
             is_link = stat.S_ISLNK(os.lstat(resolved).st_mode)
         except OSError:
             is_link = False  # as realpath: a name that cannot be looked at is kept as written
         if is_link:
-            resolved = full.resolve(strict=False)
+            resolved = os.path.realpath(full)
         elif folder_inside:
             return resolved, True
-        return resolved, resolved.is_relative_to(self.root_resolved)
+        return resolved, self._under_root(resolved)
 
-    def _open(self, full: Path) -> ImageStatus:
+    def _under_root(self, resolved: str) -> bool:
+        root = self._root_resolved_text
+        return resolved == root or resolved.startswith(self._root_prefix)
+
+    def _open(self, full: str) -> ImageStatus:
         from PIL import Image, UnidentifiedImageError
 
         try:

@@ -10,6 +10,19 @@ from PIL import Image
 from datakit.validation.images import ImageChecker
 
 
+class _SpyCache:
+    """Records the keys an ImageChecker looks up; remembers nothing."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+
+    def get(self, key: str, stamp: object, mode: str) -> None:
+        self.keys.append(key)
+
+    def put(self, *args: object) -> None:
+        pass
+
+
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     data = tmp_path / "data"
@@ -29,6 +42,11 @@ def root(tmp_path: Path) -> Path:
     ("path", "kind"),
     [
         ("img/ok.jpg", "ok"),
+        ("./img/ok.jpg", "ok"),
+        ("img//ok.jpg", "ok"),
+        ("img/./ok.jpg", "ok"),
+        ("img/ok.jpg/", "unreadable"),  # Image.open("img/ok.jpg/") fails: not a directory
+        ("img/.", "not-a-file"),
         ("img/link_in.jpg", "ok"),
         ("img/../img/ok.jpg", "ok"),
         ("img/link_out.jpg", "outside-root"),
@@ -47,6 +65,10 @@ def test_kind_matches_full_resolution(root: Path, path: str, kind: str) -> None:
     assert checker.check(path).kind == kind
     if kind == "outside-root":
         assert checker.check(path).detail == str((root / path).resolve())
+    if kind == "ok":  # every spelling of a file is cached under the one resolved path
+        spy = _SpyCache()
+        ImageChecker(root, "header", spy).check(path)  # type: ignore[arg-type]
+        assert spy.keys == [str((root / "img" / "ok.jpg").resolve())]
 
 
 def test_same_verdicts_with_and_without_the_folder_memo(root: Path) -> None:
