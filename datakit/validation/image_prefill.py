@@ -34,16 +34,14 @@ class ImagePrefill:
         out: dict[str, StatusFields] = {}
         if not known:
             return out
-        for row in rows:
-            raw = row[5]
-            if raw is None or b"<img>" not in raw:
+        # One search over the batch: no path spans two records (a path stops at a quote).
+        blob = b"\n".join(row[5] for row in rows if row[5] is not None)
+        for raw_path in set(_IMAGE.findall(blob)):
+            try:
+                path = raw_path.decode("utf-8")
+            except UnicodeDecodeError:
                 continue
-            for match in _IMAGE.finditer(raw):
-                try:
-                    path = match.group(1).decode("utf-8")
-                except UnicodeDecodeError:
-                    continue
-                fields = known.get(path)
-                if fields is not None:
-                    out[path] = fields
+            fields = known.get(path)
+            if fields is not None:
+                out[path] = fields
         return out
