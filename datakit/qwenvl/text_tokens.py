@@ -13,6 +13,7 @@ already NFC, which is nearly all, that is the value as written).
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -112,11 +113,13 @@ def _control_message(token: str) -> str:
 
 class TextScanner:
     """Counts one NFC-normalised text. ``count_plain`` is memoised for short pieces, which
-    recur constantly ("Picture 1: ", newlines, short refs)."""
+    recur constantly ("Picture 1: ", newlines, questions, short refs). When the memo holds
+    ``_CACHE_CHARS`` characters, its older half goes: pieces still in use come back at once,
+    where emptying it all would count every one of them again."""
 
-    __slots__ = ("_box_shortcut", "_cache", "_encode_fast", "_encode_ordinary")
+    __slots__ = ("_box_shortcut", "_cache", "_cached_chars", "_encode_fast", "_encode_ordinary")
 
-    _CACHE_LIMIT = 65_536  # of strings up to 64 characters: 20 MB at the very most
+    _CACHE_CHARS = 4_000_000  # ~250,000 short pieces; 30 MB at most (4-byte characters)
     _CACHEABLE_CHARS = 64
 
     def __init__(
@@ -129,6 +132,7 @@ class TextScanner:
         self._encode_ordinary = encode_ordinary
         self._encode_fast = encode_fast or encode_ordinary
         self._cache: dict[str, int] = {}
+        self._cached_chars = 0
         self._box_shortcut = len(encode_ordinary("(588,499),(725,789)")) == 17
 
     def count_plain(self, piece: str) -> int:
@@ -139,11 +143,19 @@ class TextScanner:
             count = len(self._encode_fast(piece))
         except UnicodeEncodeError:  # lone surrogates: tiktoken's own repair
             count = len(self._encode_ordinary(piece))
-        if len(piece) <= self._CACHEABLE_CHARS:
-            if len(self._cache) >= self._CACHE_LIMIT:
-                self._cache.clear()
+        size = len(piece)
+        if size <= self._CACHEABLE_CHARS:
+            if self._cached_chars + size > self._CACHE_CHARS:
+                self._forget_older_half()
             self._cache[piece] = count
+            self._cached_chars += size
         return count
+
+    def _forget_older_half(self) -> None:
+        cache = self._cache
+        for piece in list(itertools.islice(cache, len(cache) // 2 + 1)):  # insertion order
+            del cache[piece]
+            self._cached_chars -= len(piece)
 
     def scan(self, text: str) -> ScanResult:
         """Counts for the common shapes (grounding tags, images with short paths); anything

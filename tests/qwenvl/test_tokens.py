@@ -294,3 +294,20 @@ def test_account_records_streams(tmp_path: Path) -> None:
 def test_max_len_must_be_positive(counter: QwenTokenCounter) -> None:
     with pytest.raises(ValueError, match="max_len"):
         counter.account_sample([_user("a")], max_len=0)
+
+
+def test_the_piece_memo_stays_within_its_budget_and_exact(
+    counter: QwenTokenCounter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datakit.qwenvl.text_tokens import TextScanner
+
+    monkeypatch.setattr(TextScanner, "_CACHE_CHARS", 500)
+    encoding = counter.encoding
+    scanner = TextScanner(encoding.encode_ordinary)
+    pieces = [f"piece {n} 狗{'x' * (n % 40)}" for n in range(300)] + ["Picture 1: "] * 50
+    for round_ in range(2):
+        for piece in pieces:
+            assert scanner.count_plain(piece) == len(encoding.encode_ordinary(piece)), piece
+            assert scanner._cached_chars <= 500
+            assert scanner._cached_chars == sum(map(len, scanner._cache)), round_
+    assert "Picture 1: " in scanner._cache  # the newest pieces are kept
