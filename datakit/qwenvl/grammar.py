@@ -16,14 +16,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# Longer digit runs are rejected before int() so huge inputs stay cheap (and never hit
-# Python's int-string conversion limit).
-_MAX_COORD_DIGITS = 9
+from datakit.qwenvl.coordinates import parse_box, parse_quad, why_malformed
 
 _TOKEN_RE = re.compile(r"<(/?)(img|ref|box|quad)>|Picture (\d{1,9}):( ?)")
-_BOX_RE = re.compile(r"\((0|[1-9]\d*),(0|[1-9]\d*)\),\((0|[1-9]\d*),(0|[1-9]\d*)\)")
-_QUAD_RE = re.compile(r"\((0|[1-9]\d*),(0|[1-9]\d*)\)(?:,\((0|[1-9]\d*),(0|[1-9]\d*)\)){3}")
-_POINT_RE = re.compile(r"\(([^()]*)\)")
 _TAG_RE = re.compile(r"</?(?:img|ref|box|quad)>")
 
 
@@ -217,12 +212,12 @@ def _parse_any(value: str) -> ParsedValue:
         elif tag == "ref":
             segments.append(Ref(start, end, inner, inner_start))
         elif tag == "box":
-            coords = _parse_box(inner)
+            coords = parse_box(inner)
             if coords is None:
                 problems.append(_malformed("box", inner, start, end))
             segments.append(Box(start, end, inner, coords))
         else:
-            points = _parse_quad(inner)
+            points = parse_quad(inner)
             if points is None:
                 problems.append(_malformed("quad", inner, start, end))
             segments.append(Quad(start, end, inner, points))
@@ -245,52 +240,9 @@ def _merge_text(segments: list[Segment]) -> list[Segment]:
     return merged
 
 
-def _parse_box(inner: str) -> tuple[int, int, int, int] | None:
-    m = _BOX_RE.fullmatch(inner)
-    if m is None or any(len(g) > _MAX_COORD_DIGITS for g in m.groups()):
-        return None
-    x1, y1, x2, y2 = (int(g) for g in m.groups())
-    return (x1, y1, x2, y2)
-
-
-def _parse_quad(inner: str) -> tuple[int, ...] | None:
-    if _QUAD_RE.fullmatch(inner) is None:
-        return None
-    numbers = re.findall(r"\d+", inner)
-    if any(len(g) > _MAX_COORD_DIGITS for g in numbers):
-        return None
-    return tuple(int(g) for g in numbers)
-
-
 def _malformed(tag: str, inner: str, start: int, end: int) -> TagProblem:
-    arity = 2 if tag == "box" else 4
-    return TagProblem(
-        f"malformed-{tag}", tag, start, end, f"<{tag}>{inner}</{tag}>: {_why(inner, arity)}"
-    )
-
-
-def _why(inner: str, points_expected: int) -> str:
-    """Name the first reason a coordinate list is not ``(x,y),(x,y)`` with plain integers."""
-    if inner.strip() == "":
-        return "empty coordinates"
-    if any(c.isspace() for c in inner):
-        return "contains spaces; write (x1,y1),(x2,y2) with no spaces"
-    points = _POINT_RE.findall(inner)
-    numbers = [p for point in points for p in point.split(",")]
-    if len(points) != points_expected or any(p.count(",") != 1 for p in points):
-        return f"expected {points_expected} points (x,y), found {len(points)}"
-    for number in numbers:
-        if "." in number:
-            return f"{number!r} is not an integer; coordinates are integers on the 0..999 grid"
-        if number.startswith(("-", "+")):
-            return f"{number!r} has a sign; coordinates are non-negative integers"
-        if not number.isdigit() or not number.isascii():
-            return f"{number!r} is not a number"
-        if len(number) > 1 and number.startswith("0"):
-            return f"{number!r} has a leading zero"
-        if len(number) > _MAX_COORD_DIGITS:
-            return f"{number[:12]}... is far too large for the 0..999 grid"
-    return "not of the form (x1,y1),(x2,y2)"
+    why = why_malformed(inner, 2 if tag == "box" else 4)
+    return TagProblem(f"malformed-{tag}", tag, start, end, f"<{tag}>{inner}</{tag}>: {why}")
 
 
 def render(segments: Sequence[Segment]) -> str:
