@@ -23,7 +23,6 @@ from datakit.io.source import (
     StreamBroken,
     Utf8Checker,
     advance,
-    new_text_record,
 )
 from datakit.io.structural import COMMA, StructuralIndex
 
@@ -207,7 +206,7 @@ class JsonArraySplitter:
             firsts, ends = found.firsts[:done], found.positions[:done]
             out.extend(
                 map(
-                    new_text_record,
+                    RawRecord,
                     repeat(file, done),
                     range(index, index + done),
                     found.lines[:done],
@@ -232,7 +231,7 @@ class JsonArraySplitter:
                     raw = raw.rstrip(JSON_WHITESPACE)
                 if not line:
                     line, column = self._lines.at(first)
-                append(new_text_record(file, index, line, column, base + first, raw))
+                append(RawRecord(file, index, line, column, base + first, raw))
                 index += 1
                 after_comma = True
                 start = pos + 1

@@ -16,7 +16,6 @@ from datakit.io.source import (
     StreamBroken,
     Utf8Checker,
     char_count,
-    new_text_record,
 )
 
 Item = RawRecord | FileProblem
@@ -104,7 +103,7 @@ class JsonLinesSplitter:
         for line in text.split(b"\n"):
             size = len(line)
             if size and size <= limit and line[0] not in _BLANK and line[-1] not in _BLANK:
-                append(new_text_record(file, index, line_no, 1, offset, line))
+                append(RawRecord(file, index, line_no, 1, offset, line))
                 index += 1
             else:
                 self._index = index

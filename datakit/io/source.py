@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from datakit.io.records import FileProblem, RawRecord
+from datakit.io.records import FileProblem
 
 DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024
 # A corrupt gzip stream loses the data of the read() that failed: small reads keep the loss small.
@@ -252,11 +252,4 @@ def advance(line: int, column: int, text: str, pos: int) -> tuple[int, int]:
     if not newlines:
         return line, column + pos
     return line + newlines, pos - text.rfind("\n", 0, pos)
-
-
-def new_text_record(
-    file: str, index: int, line: int, column: int, offset: int, raw: bytes
-) -> RawRecord:
-    """A record split from a text file (JSON or JSON Lines), not parsed yet."""
-    return RawRecord(file, index, line, column, offset, raw)
 
