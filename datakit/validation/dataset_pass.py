@@ -33,9 +33,10 @@ class DatasetPass:
             self.box_stats[i] += result.box_stats[i]
         if not (self.want_ids or self.want_samples):
             return
-        add, want_samples = self.keys.add, self.want_samples
-        for index, line, record_id, fingerprint in result.keys:
-            add(file, index, line, record_id, fingerprint if want_samples else None)
+        rows = result.keys
+        if not self.want_samples:
+            rows = [(index, line, record_id, None) for index, line, record_id, _ in rows]
+        self.keys.extend(file, rows)
 
     def findings(self) -> list[Finding]:
         """Every record whose id, or whose conversations, an earlier record already has."""

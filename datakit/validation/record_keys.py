@@ -10,10 +10,13 @@ collision never makes two different ids or samples look alike.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 _NUMPY_FROM_ROWS = 50_000  # below this a dict groups faster than importing numpy
 FINGERPRINT_BYTES = 12
+
+# (record index, line or None, id or None, sample fingerprint or None)
+KeyRow = tuple[int, "int | None", "str | None", "bytes | None"]
 
 
 class KeyColumn:
@@ -28,18 +31,26 @@ class KeyColumn:
         self.blob = bytearray()
 
     def add(self, key: bytes | None) -> None:
-        self.hashes.append(0 if key is None else hash(key))
-        self.present.append(key is not None)
-        if self.size is None:
+        self.extend((key,))
+
+    def extend(self, keys: Sequence[bytes | None]) -> None:
+        """One row per key. A batch at a time: per-row method calls cost more than the rows."""
+        size = self.size
+        if size is not None:
+            for key in keys:
+                if key is not None and len(key) != size:
+                    raise ValueError(f"keys of this column have {size} bytes, not {len(key)}")
+        self.hashes.extend([0 if key is None else hash(key) for key in keys])
+        self.present.extend([key is not None for key in keys])
+        if size is not None:
+            zero = bytes(size)
+            self.blob += b"".join(zero if key is None else key for key in keys)
+            return
+        blob, ends = self.blob, self.ends
+        for key in keys:
             if key is not None:
-                self.blob += key
-            self.ends.append(len(self.blob))
-        elif key is None:
-            self.blob += bytes(self.size)
-        elif len(key) == self.size:
-            self.blob += key
-        else:
-            raise ValueError(f"keys of this column have {self.size} bytes, not {len(key)}")
+                blob += key
+            ends.append(len(blob))
 
     def key(self, row: int) -> bytes:
         if self.size is not None:
@@ -99,15 +110,20 @@ class RecordKeys:
 
     def add(self, file: str, index: int, line: int | None, record_id: str | None,
             fingerprint: bytes | None) -> None:
+        self.extend(file, [(index, line, record_id, fingerprint)])
+
+    def extend(self, file: str, rows: Sequence[KeyRow]) -> None:
+        """Rows of one file, in order."""
         number = self._file_numbers.get(file)
         if number is None:
             number = self._file_numbers[file] = len(self.files)
             self.files.append(file)
-        self.file_of.append(number)
-        self.index_of.append(index)
-        self.line_of.append(line or 0)
-        self.ids.add(None if record_id is None else record_id.encode("utf-8", "surrogatepass"))
-        self.fingerprints.add(fingerprint)
+        self.file_of.extend(array("I", (number,)) * len(rows))
+        self.index_of.extend([row[0] for row in rows])
+        self.line_of.extend([row[1] or 0 for row in rows])
+        self.ids.extend([None if row[2] is None else row[2].encode("utf-8", "surrogatepass")
+                         for row in rows])
+        self.fingerprints.extend([row[3] for row in rows])
 
     def where(self, row: int) -> tuple[str, int, int | None]:
         """(file, record index, line) of a row."""
