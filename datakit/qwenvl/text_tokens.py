@@ -119,7 +119,7 @@ class TextScanner:
 
     __slots__ = ("_box_shortcut", "_cache", "_cached_chars", "_encode_fast", "_encode_ordinary")
 
-    _CACHE_CHARS = 4_000_000  # ~250,000 short pieces; 30 MB at most (4-byte characters)
+    _CACHE_CHARS = 3_000_000  # ~180,000 short pieces, ~20 MB: a constant, whatever the file
     _CACHEABLE_CHARS = 64
 
     def __init__(
