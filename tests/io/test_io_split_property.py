@@ -8,8 +8,8 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from io_split import split
 
-from datakit.io.jsonarray import JsonArraySplitter
 from datakit.io.records import FileProblem, RawRecord
 
 # Characters that break naive splitters: quotes, runs of backslashes, brackets and commas
@@ -42,18 +42,6 @@ _FORMATS = st.sampled_from(
         {"indent": None, "separators": (" , ", " : "), "ensure_ascii": False},
     ]
 )
-
-
-def split(data: bytes, chunk_bytes: int) -> list[RawRecord | FileProblem]:
-    splitter = JsonArraySplitter("f.json", max_record_bytes=1 << 30)
-    items: list[RawRecord | FileProblem] = []
-    for start in range(0, len(data), chunk_bytes):
-        items.extend(splitter.feed(data[start : start + chunk_bytes]))
-        if splitter.stopped:
-            return items
-    items.extend(splitter.finish())
-    return items
-
 
 def records(items: Iterable[RawRecord | FileProblem]) -> list[RawRecord]:
     return [item for item in items if isinstance(item, RawRecord)]

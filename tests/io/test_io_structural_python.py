@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from io_split import split
 
 from datakit.io import structural
-from datakit.io.jsonarray import JsonArraySplitter
 from datakit.io.records import FileProblem, RawRecord
 
 _TRICKY = st.sampled_from(['"', "\\", "\\\\", '\\"', "\\\\\\", "[", "]", "{", "}", ",", "\n",
@@ -44,14 +44,7 @@ def _document(values: list[Any], indent: int | None, damage: str, where: float) 
 def _split(data: bytes, chunk_bytes: int, in_python: bool,
            monkeypatch: pytest.MonkeyPatch) -> list[RawRecord | FileProblem]:
     monkeypatch.setattr(structural, "_index_in_python", lambda chunk: in_python)
-    splitter = JsonArraySplitter("f.json", max_record_bytes=1 << 30)
-    items: list[RawRecord | FileProblem] = []
-    for start in range(0, len(data), chunk_bytes):
-        items.extend(splitter.feed(data[start : start + chunk_bytes]))
-        if splitter.stopped:
-            return items
-    items.extend(splitter.finish())
-    return items
+    return split(data, chunk_bytes)
 
 
 @settings(max_examples=300, deadline=None)
