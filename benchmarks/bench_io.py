@@ -104,7 +104,7 @@ def measure(mode: str, path: Path, jobs: int) -> dict[str, float]:
         with open(path, encoding="utf-8") as handle:
             records = len(json.load(handle))
     else:
-        from datakit.io.parallel import batched, ordered_map
+        from datakit.io.parallel import WorkerPool, batched
         from datakit.io.parse import parse_record
         from datakit.io.reader import iter_records
         from datakit.io.records import RawRecord
@@ -115,7 +115,8 @@ def measure(mode: str, path: Path, jobs: int) -> dict[str, float]:
         elif mode == "split+parse":
             records = sum(1 for raw in raws if parse_record(raw).error is None)
         else:
-            records = sum(ordered_map(_count_parsed, batched(raws, 512), jobs))
+            with WorkerPool(jobs) as pool:
+                records = sum(pool.map(_count_parsed, batched(raws, 512)))
     return {
         "wall_s": time.perf_counter() - started,
         "cpu_s": time.process_time() - cpu,

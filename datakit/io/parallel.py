@@ -39,21 +39,6 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
-def ordered_map(
-    fn: Callable[[T], R],
-    items: Iterable[T],
-    jobs: int,
-    *,
-    window: int | None = None,
-    initializer: Callable[..., object] | None = None,
-    initargs: tuple[Any, ...] = (),
-) -> Iterator[R]:
-    """``map(fn, items)`` over ``jobs`` worker processes, results in input order (a pool of
-    its own; see ``WorkerPool.map``)."""
-    with WorkerPool(jobs, initializer=initializer, initargs=initargs) as pool:
-        yield from pool.map(fn, items, window=window)
-
-
 class WorkerPool:
     """Worker processes shared by every parallel map of a run, started on first use.
 

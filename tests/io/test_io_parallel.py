@@ -1,4 +1,4 @@
-"""ordered_map: input order, bounded read-ahead, clean stops; batched; default_jobs."""
+"""WorkerPool: input order, bounded read-ahead, clean stops; batched; default_jobs."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from datakit.io.parallel import WorkerPool, batched, default_jobs, ordered_map
+from datakit.io.parallel import WorkerPool, batched, default_jobs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,13 +48,15 @@ def read_state(_: int) -> list[int]:
 
 @pytest.mark.parametrize("jobs", [1, 2, 3])
 def test_results_come_in_input_order(jobs: int) -> None:
-    assert list(ordered_map(slow_square, range(40), jobs, window=5)) == [i * i for i in range(40)]
+    with WorkerPool(jobs) as pool:
+        assert list(pool.map(slow_square, range(40), window=5)) == [i * i for i in range(40)]
 
 
 def test_jobs_1_runs_in_this_process() -> None:
-    assert set(ordered_map(worker_pid, range(5), 1)) == {os.getpid()}
-    pids = set(ordered_map(worker_pid, range(20), 2))
-    assert os.getpid() not in pids
+    with WorkerPool(1) as pool:
+        assert set(pool.map(worker_pid, range(5))) == {os.getpid()}
+    with WorkerPool(2) as pool:
+        assert os.getpid() not in set(pool.map(worker_pid, range(20)))
 
 
 def test_a_pool_serves_several_maps_with_the_same_workers() -> None:
@@ -84,24 +86,26 @@ def test_never_reads_the_input_ahead_of_the_window() -> None:
             pulled.append(value)
             yield value
 
-    results = ordered_map(slow_square, items(), 2, window=3)
-    assert next(results) == 0
-    assert len(pulled) == 4  # the window, plus one submitted as the first result was taken
-    results.close()
+    with WorkerPool(2) as pool:
+        results = pool.map(slow_square, items(), window=3)
+        assert next(results) == 0
+        assert len(pulled) == 4  # the window, plus one submitted as the first result was taken
+        results.close()
     assert multiprocessing.active_children() == []
 
 
-def test_stopping_early_shuts_the_pool_down() -> None:
-    for value in ordered_map(slow_square, range(10_000), 2):
-        if value == 25:
-            break
+def test_leaving_the_pool_early_shuts_it_down() -> None:
+    with WorkerPool(2) as pool:
+        for value in pool.map(slow_square, range(10_000)):
+            if value == 25:
+                break
     assert multiprocessing.active_children() == []
 
 
 def test_an_error_arrives_at_its_place_in_the_order() -> None:
     got: list[int] = []
-    with pytest.raises(ValueError, match="three"):
-        for value in ordered_map(fail_on_three, range(10), 2, window=8):
+    with pytest.raises(ValueError, match="three"), WorkerPool(2) as pool:
+        for value in pool.map(fail_on_three, range(10), window=8):
             got.append(value)
     assert got == [0, 1, 2]
     assert multiprocessing.active_children() == []
@@ -109,26 +113,23 @@ def test_an_error_arrives_at_its_place_in_the_order() -> None:
 
 def test_initializer_runs_in_each_worker_and_in_process() -> None:
     _STATE.clear()
-    assert list(ordered_map(read_state, range(3), 1, initializer=remember, initargs=(7,))) == [
-        [7],
-        [7],
-        [7],
-    ]
+    with WorkerPool(1, initializer=remember, initargs=(7,)) as pool:
+        assert list(pool.map(read_state, range(3))) == [[7], [7], [7]]
+        assert list(pool.map(read_state, range(1))) == [[7]]  # once, not once per map
     _STATE.clear()
-    assert set(
-        map(tuple, ordered_map(read_state, range(6), 2, initializer=remember, initargs=(9,)))
-    ) == {(9,)}
+    with WorkerPool(2, initializer=remember, initargs=(9,)) as pool:
+        assert set(map(tuple, pool.map(read_state, range(6)))) == {(9,)}
 
 
 def test_bad_window() -> None:
-    with pytest.raises(ValueError, match="window must be at least 1"):
-        list(ordered_map(slow_square, range(3), 2, window=0))
+    with pytest.raises(ValueError, match="window must be at least 1"), WorkerPool(2) as pool:
+        list(pool.map(slow_square, range(3), window=0))
 
 
 _INTERRUPTED = textwrap.dedent(
     """
     import sys, time
-    from datakit.io.parallel import ordered_map
+    from datakit.io.parallel import WorkerPool
 
     def nap(value):
         time.sleep(0.05)
@@ -136,9 +137,10 @@ _INTERRUPTED = textwrap.dedent(
 
     if __name__ == "__main__":
         try:
-            for value in ordered_map(nap, range(100_000), 2):
-                if value == 2:
-                    print("running", flush=True)
+            with WorkerPool(2) as pool:
+                for value in pool.map(nap, range(100_000)):
+                    if value == 2:
+                        print("running", flush=True)
         except KeyboardInterrupt:
             print("interrupted", flush=True)
             sys.exit(130)
