@@ -8,6 +8,7 @@ from typing import NoReturn
 
 import click
 
+from datakit.cli.argv import refuse_files_named_like_options
 from datakit.errors import DatakitError
 
 ISSUES_URL = "https://github.com/datakit-dev/datakit/issues"
@@ -21,6 +22,7 @@ EXIT_INTERRUPTED = 130
 
 def run_main(group: click.Group, argv: list[str] | None) -> NoReturn:
     try:
+        refuse_files_named_like_options(sys.argv[1:] if argv is None else argv)
         code = group.main(args=argv, prog_name="datakit", standalone_mode=False)
     except KeyboardInterrupt:
         click.echo("datakit: interrupted", err=True)
