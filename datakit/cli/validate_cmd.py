@@ -41,6 +41,10 @@ from datakit.errors import InputError
 @click.option("--no-cache", is_flag=True, help="Do not use the image-check cache.")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar (default: when stderr is a terminal).")
+@click.option("--skip-non-datasets", is_flag=True,
+              help="The files are a list from a tool (pre-commit sets this by itself): skip "
+              "those that include/exclude rule out or that plainly hold no dataset, instead "
+              "of reporting them.")
 def validate(
     files: tuple[Path, ...],
     output_format: str,
@@ -59,8 +63,12 @@ def validate(
     cache_dir: Path | None,
     no_cache: bool,
     progress: bool | None,
+    skip_non_datasets: bool,
 ) -> int:
     """Check Qwen-VL datasets (.json, .jsonl, .parquet, .json.gz) before training.
+
+    Every file named is checked; '-' reads standard input. Folders are searched for dataset
+    files (include/exclude in [tool.datakit]).
 
     \b
     Exit codes: 0 clean or warnings only, 1 errors (or warnings with --strict),
@@ -89,21 +97,54 @@ def validate(
         settings = settings.with_overrides(ignore=settings.ignore + split_codes(extend_ignore))
     if not files:
         raise InputError("no dataset files given", fix="datakit validate FILE [FILE ...]")
-    selection = select_dataset_files(files, settings)
+    if sum(1 for f in files if str(f) == "-") > 1:
+        raise InputError("'-' (standard input) is named more than once", fix="name it once")
+    # pre-commit hands every staged file that its pattern matches to a hook, and says so.
+    file_list = skip_non_datasets or os.environ.get("PRE_COMMIT") == "1"
+    named = [f for f in files if str(f) != "-"]
+    selection = select_dataset_files(named, settings, skip_non_datasets=file_list)
     for path, why in selection.not_datasets:
         click.echo(f"datakit: skipped {path}: {why} (list it in [tool.datakit] include to "
                    "check it anyway)", err=True)
+    if selection.empty_folders:
+        folders = ", ".join(repr(f) for f in selection.empty_folders)
+        raise InputError(
+            f"no dataset files in {folders}",
+            fix="datakit reads .json (one array), .jsonl, .json.gz, .jsonl.gz and .parquet; "
+            "check the folder, and include/exclude in [tool.datakit]",
+        )
     paths = selection.files
-    if not paths:
+    if not paths and len(named) == len(files):
         click.echo("datakit: no dataset files to check (see [tool.datakit] include/exclude)",
                    err=True)
         return 0
+    from contextlib import ExitStack
+
+    from datakit.cli.stdin_input import STDIN_NAME, stdin_copy
     from datakit.validation.engine import validate_files
 
-    with progress_callback(progress) as callback:
-        report = validate_files(paths, settings, callback)
+    with ExitStack() as stack:
+        display: dict[str, str] = {}
+        if len(named) < len(files):
+            copy = stack.enter_context(stdin_copy(sys.stdin.buffer))
+            display[copy] = STDIN_NAME
+            at = [str(f) for f in files].index("-")
+            before = sum(1 for f in selection.files if _named_before(f, files[:at]))
+            paths = [*paths[:before], copy, *paths[before:]]
+        with progress_callback(progress) as callback:
+            report = validate_files(paths, settings, callback, display)
     _emit(report, output_format, output)
     return report.exit_code()
+
+
+def _named_before(selected: str, earlier: tuple[Path, ...]) -> bool:
+    """Whether a selected file came from one of the ``earlier`` arguments (the file itself, or
+    a folder it lies in), so that ``-`` keeps its place among the files."""
+    for arg in earlier:
+        text = str(arg)
+        if selected == text or selected.startswith(os.path.join(os.path.normpath(text), "")):
+            return True
+    return False
 
 
 def _emit(report: object, output_format: str, output: Path | None) -> None:

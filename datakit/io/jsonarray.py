@@ -174,7 +174,12 @@ class JsonArraySplitter:
         kind = sniff.value_kind(chunk[pos])
         if kind is not None:
             message = f"the top level is {kind}, not an array of records"
-            return self._problem("wrong-top-level", message, _ARRAY_FIX, where, offset)
+            fix = _ARRAY_FIX
+            looks = sniff.object_kind(chunk[pos:]) if kind == "an object" else None
+            if looks is not None:
+                message = f"{message}: it looks like {looks[0]}"
+                fix = looks[1]
+            return self._problem("wrong-top-level", message, fix, where, offset)
         shown = chunk[pos : pos + 1].decode("utf-8", "replace")
         message = f"is not JSON: it starts with {shown!r} where '[' should open the array"
         return self._problem("invalid-json", message, _ARRAY_FIX, where, offset)

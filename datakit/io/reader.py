@@ -64,11 +64,17 @@ def iter_records(
     file = display_name if display_name is not None else str(path)
     kind = detect_format(path)
     if kind is None:
+        try:  # a mistyped or special path gets that said first, not its extension
+            open_binary(path, file).close()
+        except OpenFailed as exc:
+            yield exc.problem
+            return
         yield FileProblem(
             file,
             "unreadable",
             f"has an extension datakit does not read ({path.name!r})",
-            "use .json (one array), .jsonl, .ndjson, .parquet, or .json.gz / .jsonl.gz",
+            "use .json (one array), .jsonl, .ndjson, .parquet, or .json.gz / .jsonl.gz "
+            "(datakit validate reads standard input as '-')",
         )
         return
     if kind == "parquet":

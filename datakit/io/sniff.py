@@ -59,3 +59,30 @@ def value_kind(first_byte: int) -> str | None:
     if char == "n":
         return "null"
     return None
+
+
+# (keys that must all appear near the start, what the object is, the fix), first match wins
+_OBJECT_KINDS = (
+    ((b'"segments_info"', b'"annotations"'), "a COCO panoptic annotation file",
+     "it is not training data: convert COCO annotations with `datakit convert coco`"),
+    ((b'"images"', b'"annotations"'), "a COCO-style annotation file (images, annotations)",
+     "it is not training data: convert it with `datakit convert coco FILE -o train.json`"),
+    ((b'"images"', b'"categories"'), "a COCO-style annotation file (images, categories)",
+     "it is not training data: convert it with `datakit convert coco FILE -o train.json`"),
+    ((b'"formatting"',), "a LLaMA-Factory dataset registry (dataset_info.json)",
+     "it names datasets, it holds none: validate the data files it lists"),
+    ((b'"columns"', b'"file_name"'), "a LLaMA-Factory dataset registry (dataset_info.json)",
+     "it names datasets, it holds none: validate the data files it lists"),
+    ((b'"conversations"',), "one record, or records wrapped in an object",
+     'the trainer needs one JSON array of records: [{"id": ..., "conversations": [...]}]'),
+)
+
+
+def object_kind(head: bytes) -> tuple[str, str] | None:
+    """(what it looks like, fix) for a JSON object that is not a dataset, from its first
+    64 KiB; ``None`` when nothing is recognised."""
+    sample = head[: 64 << 10]
+    for keys, what, fix in _OBJECT_KINDS:
+        if all(key in sample for key in keys):
+            return what, fix
+    return None

@@ -86,7 +86,8 @@ def _check_regular(mode: int, fail: Callable[[str, str], OpenFailed]) -> None:
     if not stat.S_ISREG(mode):
         raise fail(
             f"is not a regular file (a {_file_type(mode)})",
-            "pass a regular file; copy piped or device data to a file first",
+            "pass a regular file; copy piped or device data to a file first (datakit validate "
+            "reads standard input as '-')",
         )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,8 +45,13 @@ Progress = Callable[[str, int], None]  # (file, records done so far in it)
 
 
 def validate_files(
-    paths: Sequence[str | Path], settings: Settings, progress: Progress | None = None
+    paths: Sequence[str | Path],
+    settings: Settings,
+    progress: Progress | None = None,
+    display_names: Mapping[str, str] | None = None,
 ) -> Report:
+    """Check ``paths``; ``display_names`` maps a path to the name its findings carry (standard
+    input is read from a temporary copy but reported as ``<stdin>``)."""
     started = time.perf_counter()
     severities = registry.severities(settings.select, settings.ignore, settings.severity)
     holdout = load_holdout(settings.holdout, Path(settings.base_dir))
@@ -59,11 +64,11 @@ def validate_files(
     pool = _Pool()  # one set of workers for every large file of the run
     try:
         for position, path in enumerate(paths):
-            display = str(path)
+            display = (display_names or {}).get(str(path), str(path))
             summary = FileSummary(display, position)
             summaries.append(summary)
-            image_refs += _check_file(display, summary, job, pool, findings, dataset,
-                                      token_lengths, progress)
+            image_refs += _check_file(str(path), display, summary, job, pool, findings,
+                                      dataset, token_lengths, progress)
     finally:
         pool.close()
     close_context()
@@ -86,6 +91,7 @@ def validate_files(
 
 
 def _check_file(
+    path: str,
     display: str,
     summary: FileSummary,
     job: Job,
@@ -100,8 +106,8 @@ def _check_file(
 
     severities = dict(job.severities)
     problems: list[FileProblem] = []
-    records = records_only(display, problems)
-    jobs = jobs_for_file(display, job.settings.jobs)
+    records = records_only(path, problems, display_name=display)
+    jobs = jobs_for_file(path, job.settings.jobs)
     results = pool.map(records, job, jobs) if jobs > 1 else map(check_batch, _tasks(job, records))
     image_refs = 0
     for result in results:

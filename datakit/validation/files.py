@@ -31,20 +31,28 @@ class Selection:
     files: list[str] = field(default_factory=list)
     # (path, why) for files that matched include but hold no dataset
     not_datasets: list[tuple[str, str]] = field(default_factory=list)
+    # folders named on the command line in which no dataset file was found
+    empty_folders: list[str] = field(default_factory=list)
 
 
-def select_dataset_files(paths: Iterable[Path], settings: Settings) -> Selection:
+def select_dataset_files(
+    paths: Iterable[Path], settings: Settings, *, skip_non_datasets: bool = False
+) -> Selection:
     """Files to check, in the order given (folders expanded in sorted order).
 
-    A file named explicitly that no include pattern matches, or that an exclude pattern
-    matches, is skipped: pre-commit passes every staged file and only datasets count.
-    Patterns match the path relative to the folder of the configuration file (the working
-    directory without one) or the bare file name; ``*`` also matches ``/``.
+    A named file is checked whatever its name or content, so that a mistake (a COCO file, a
+    typo, a device) is reported rather than passed over. With ``skip_non_datasets`` (a file
+    list from a tool such as pre-commit, which hands over every staged file) a named file
+    that no include pattern matches, that an exclude pattern matches, or that is plainly not a
+    dataset is skipped instead. Folders are always walked that way. Patterns match the path
+    relative to the folder of the configuration file (the working directory without one) or
+    the bare file name; ``*`` also matches ``/``.
     """
     base = os.path.abspath(settings.base_dir)
     selection = Selection()
     for path in paths:
         if path.is_dir():
+            found_before = len(selection.files)
             for folder, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(names):
@@ -52,10 +60,12 @@ def select_dataset_files(paths: Iterable[Path], settings: Settings) -> Selection
                     # annotations need the plain path).
                     found = os.path.normpath(os.path.join(folder, name))
                     _consider(found, settings, base, selection)
-        elif path.exists():
+            if len(selection.files) == found_before:
+                selection.empty_folders.append(str(path))
+        elif skip_non_datasets and path.exists():
             _consider(str(path), settings, base, selection)
         else:
-            selection.files.append(str(path))  # a missing file is reported, not skipped
+            selection.files.append(str(path))  # judged (or reported missing) by the reader
     return selection
 
 

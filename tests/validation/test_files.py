@@ -35,7 +35,8 @@ def _write(path: Path, content: object | str | bytes) -> Path:
 def _select(tmp_path: Path, *names: str, settings: Settings | None = None
             ) -> tuple[list[str], list[str]]:
     chosen = select_dataset_files([tmp_path / n for n in names],
-                                  settings or Settings(base_dir=str(tmp_path)))
+                                  settings or Settings(base_dir=str(tmp_path)),
+                                  skip_non_datasets=True)
     rel = [os.path.relpath(f, tmp_path) for f in chosen.files]
     return rel, [os.path.relpath(f, tmp_path) for f, _ in chosen.not_datasets]
 
@@ -87,8 +88,8 @@ def test_large_objects_are_judged_by_their_head(
     _write(tmp_path / "wrapped.json", {"data": [RECORD] * 10})
     assert _select(tmp_path, "instances.json", "wrapped.json") == (
         ["wrapped.json"], ["instances.json"])
-    reason = select_dataset_files([tmp_path / "instances.json"],
-                                  Settings(base_dir=str(tmp_path))).not_datasets[0][1]
+    reason = select_dataset_files([tmp_path / "instances.json"], Settings(base_dir=str(tmp_path)),
+                                  skip_non_datasets=True).not_datasets[0][1]
     assert reason == ("it starts a JSON object and its first 0 KiB hold no Qwen-VL records: "
                       "not a dataset (an array of records)")
 
@@ -144,7 +145,7 @@ def test_cli_names_what_it_skipped_and_passes(tmp_path: Path) -> None:
     _write(tmp_path / "package.json", {"name": "x"})
     _write(tmp_path / "data.json", [RECORD])
     done = _datakit(tmp_path, "package.json", "data.json", "--images", "none", "--ignore", "K",
-                    "--format", "github")
+                    "--format", "github", "--skip-non-datasets")
     assert (done.returncode, done.stdout) == (0, "datakit: 0 error(s), 0 warning(s) in 1 record(s)\n")
     assert done.stderr == (f"datakit: skipped package.json: {NOT_RECORDS} (list it in "
                            "[tool.datakit] include to check it anyway)\n")
