@@ -13,6 +13,18 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 TOMLDecodeError = _toml.TOMLDecodeError
 
 
+class NestingTooDeep(_toml.TOMLDecodeError):  # type: ignore[misc]  # tomli: untyped on 3.10
+    """Arrays or inline tables nested deeper than the parser's recursion allows."""
+
+    def __init__(self) -> None:
+        # The base class's signature differs between versions; the message is all we need.
+        ValueError.__init__(self, "arrays or tables nested too deeply")
+
+
 def loads(text: str) -> dict[str, Any]:
-    data: dict[str, Any] = _toml.loads(text)
+    try:
+        data: dict[str, Any] = _toml.loads(text)
+    except RecursionError:
+        # The parser recurses once per level: thousands of '[' exhaust the stack.
+        raise NestingTooDeep() from None
     return data

@@ -14,6 +14,7 @@ from datakit.findings import Severity
 from datakit.validation.context import RunContext
 from datakit.validation.rule import Rule
 from datakit.validation.rules import (
+    ambiguity,
     boxes,
     conversation,
     dataset,
@@ -28,10 +29,10 @@ from datakit.validation.view import Collector, RecordView
 
 RecordCheck = Callable[[RecordView, Collector, RunContext], None]
 
-FAMILIES = (file, record, conversation, tags, pictures, boxes, images, tokens, dataset)
+FAMILIES = (file, record, conversation, tags, pictures, ambiguity, boxes, images, tokens, dataset)
 RECORD_CHECKS: tuple[RecordCheck, ...] = (
-    record.check, conversation.check, tags.check, pictures.check, boxes.check, images.check,
-    tokens.check,
+    record.check, conversation.check, tags.check, pictures.check, ambiguity.check, boxes.check,
+    images.check, tokens.check,
 )
 RULES: dict[str, Rule] = {rule.code: rule for family in FAMILIES for rule in family.RULES}
 BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES.values()}
@@ -50,7 +51,14 @@ def _matches(code: str, patterns: tuple[str, ...]) -> bool:
 
 
 def check_patterns(patterns: tuple[str, ...], where: str) -> None:
+    """Refuse a pattern that matches no rule. An empty one is refused too: every code starts
+    with "", so it would select (or ignore) every rule."""
     for pattern in patterns:
+        if not pattern.strip():
+            raise ConfigError(
+                f"{where}: an empty code matches every rule",
+                fix="remove it, or name the codes (see `datakit rules`); ALL means every rule",
+            )
         if pattern.upper() != "ALL" and not any(_matches(c, (pattern,)) for c in RULES):
             raise ConfigError(
                 f"{where}: {pattern!r} matches no rule", fix="see `datakit rules` for the codes"

@@ -5,6 +5,7 @@ Unknown keys are errors that name the key, so a typo never silently disables a c
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -70,8 +71,26 @@ def _tool_table(path: Path) -> dict[str, Any] | None:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     except toml.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}", fix="fix the TOML syntax") from None
-    table = data.get("tool", {}).get("datakit")
-    return table if isinstance(table, dict) else None
+    return _datakit_table(data, path)
+
+
+def _datakit_table(data: dict[str, Any], path: Path) -> dict[str, Any] | None:
+    """``[tool.datakit]``, or None when there is none; a [tool] or [tool.datakit] that is not
+    a table is an error rather than a configuration silently ignored."""
+    tool = data.get("tool")
+    if tool is None:
+        return None
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: tool must be a table, not {_toml_type(tool)}",
+                          fix="write the settings under a [tool.datakit] header")
+    table = tool.get("datakit")
+    if table is None or isinstance(table, dict):
+        return table
+    if isinstance(table, list) and all(isinstance(item, dict) for item in table):
+        raise ConfigError(f"{path}: [[tool.datakit]] is an array of tables",
+                          fix="write [tool.datakit] (single brackets): one table of settings")
+    raise ConfigError(f"{path}: tool.datakit must be a table, not {_toml_type(table)}",
+                      fix="write the settings under a [tool.datakit] header")
 
 
 def load_settings(config: Path | None = None, start: Path | None = None) -> Settings:
@@ -90,6 +109,7 @@ def load_settings(config: Path | None = None, start: Path | None = None) -> Sett
 
 
 def settings_from_table(table: dict[str, Any], *, source: str, base_dir: str = ".") -> Settings:
+    """Settings from a ``[tool.datakit]`` table; every key is checked for its type and range."""
     values: dict[str, Any] = {"base_dir": base_dir, "include_configured": "include" in table}
     defaults = Settings()
     for key, raw in table.items():
@@ -103,43 +123,145 @@ def settings_from_table(table: dict[str, Any], *, source: str, base_dir: str = "
     return replace(defaults, **values)
 
 
+# Every key's type and range. A value out of range would switch its check off or end the run
+# with an internal error (max-len 0, a NaN ratio, a share above 1), so each is refused here.
+MAX_JOBS = 256  # more workers than this is a typo, and would start that many processes
+_INT_RANGES: dict[str, tuple[int, int]] = {
+    "max_len": (1, 2**31 - 1),
+    "jobs": (0, MAX_JOBS),
+    "min_image_side": (1, 2**31 - 1),
+    "box_convention_min_boxes": (1, 2**63 - 1),
+    "max_findings_per_rule": (0, 2**63 - 1),
+}
+# name -> (lowest, whether the lowest itself is allowed, highest)
+_FLOAT_RANGES: dict[str, tuple[float, bool, float]] = {
+    "max_aspect_ratio": (1.0, True, math.inf),
+    "box_convention_share": (0.0, False, 1.0),
+}
+_RULE_PATTERNS = ("select", "ignore")  # lists of rule codes, prefixes or names
+_STRINGS = ("image_root", "tokenizer", "cache_dir")
+
+
 def _coerce(name: str, raw: Any, default: Any, source: str, key: str) -> Any:
     where = f"{source}: [tool.datakit] {key}"
     if name == "severity":
-        if not isinstance(raw, dict) or not all(
-            isinstance(v, str) and v in ("error", "warning", "info") for v in raw.values()
-        ):
-            raise ConfigError(f"{where} must map codes to \"error\", \"warning\" or \"info\"")
-        return tuple(sorted((str(k), str(v)) for k, v in raw.items()))
+        return _severity(raw, where)
     if name == "per_file_ignores":
-        if not isinstance(raw, dict) or not all(
-            isinstance(v, list) and all(isinstance(c, str) for c in v) for v in raw.values()
-        ):
-            raise ConfigError(f"{where} must map file globs to lists of codes")
-        return tuple(sorted((str(k), tuple(v)) for k, v in raw.items()))
+        return _per_file_ignores(raw, where)
     if name == "images":
         if raw not in IMAGE_MODES:
-            raise ConfigError(f"{where} must be one of {', '.join(IMAGE_MODES)}, not {raw!r}")
+            shown = repr(raw) if isinstance(raw, str) else _toml_type(raw)
+            raise ConfigError(f"{where} must be one of {', '.join(IMAGE_MODES)}, not {shown}")
         return raw
     if isinstance(default, tuple):
-        if isinstance(raw, str):
-            raw = [raw]
-        if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
-            raise ConfigError(f"{where} must be a list of strings")
-        return tuple(raw)
+        items = _strings(raw, where, "a list of non-empty strings")
+        if name in _RULE_PATTERNS:
+            _check_rules(items, where)
+        return items
     if isinstance(default, bool):
         if not isinstance(raw, bool):
-            raise ConfigError(f"{where} must be true or false")
+            raise ConfigError(f"{where} must be true or false, not {_toml_type(raw)}")
         return raw
-    if isinstance(default, int) and not isinstance(default, bool):
-        if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0:
-            raise ConfigError(f"{where} must be a non-negative integer")
+    if name in _INT_RANGES:
+        return _integer(raw, where, *_INT_RANGES[name], default=default)
+    if name in _FLOAT_RANGES:
+        return _number(raw, where, *_FLOAT_RANGES[name], default=default)
+    if name in _STRINGS:
+        if not isinstance(raw, str) or not raw.strip():
+            raise ConfigError(f"{where} must be a non-empty string, not {_shown(raw)}")
         return raw
-    if isinstance(default, float):
-        if not isinstance(raw, (int, float)) or isinstance(raw, bool) or raw <= 0:
-            raise ConfigError(f"{where} must be a positive number")
-        return float(raw)
-    if not isinstance(raw, str):
-        raise ConfigError(f"{where} must be a string")
+    raise AssertionError(f"no type is declared for the setting {key!r}")
+
+
+def _integer(raw: Any, where: str, lowest: int, highest: int, *, default: int) -> int:
+    wanted = f"an integer {_int_range(lowest, highest)}"
+    if not isinstance(raw, int) or isinstance(raw, bool) or not lowest <= raw <= highest:
+        raise ConfigError(f"{where} must be {wanted}, not {_shown(raw)}",
+                          fix=f"change it, or remove it for the default ({default})")
     return raw
 
+
+def _int_range(lowest: int, highest: int) -> str:
+    return f"of at least {lowest}" if highest >= 2**31 - 1 else f"from {lowest} to {highest}"
+
+
+def _number(raw: Any, where: str, lowest: float, lowest_allowed: bool, highest: float, *,
+            default: float) -> float:
+    if math.isinf(highest):
+        wanted = f"a finite number of at least {lowest:g}"
+    else:
+        wanted = f"a number in {'[' if lowest_allowed else '('}{lowest:g}, {highest:g}]"
+    fine = isinstance(raw, (int, float)) and not isinstance(raw, bool)
+    if fine:
+        value = float(raw)
+        above = value >= lowest if lowest_allowed else value > lowest
+        fine = math.isfinite(value) and above and value <= highest
+    if not fine:
+        raise ConfigError(f"{where} must be {wanted}, not {_shown(raw)}",
+                          fix=f"change it, or remove it for the default ({default:g})")
+    return float(raw)
+
+
+def _strings(raw: Any, where: str, wanted: str) -> tuple[str, ...]:
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list):
+        raise ConfigError(f"{where} must be {wanted}, not {_toml_type(raw)}")
+    for item in raw:
+        if not isinstance(item, str) or not item.strip():
+            raise ConfigError(f"{where} must be {wanted}, not a list holding {_shown(item)}")
+    return tuple(raw)
+
+
+def _severity(raw: Any, where: str) -> tuple[tuple[str, str], ...]:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a table of codes, not {_toml_type(raw)}",
+                          fix='e.g. severity = { B002 = "error" }')
+    for code, level in raw.items():
+        if level not in ("error", "warning", "info"):
+            shown = repr(level) if isinstance(level, str) else _toml_type(level)
+            raise ConfigError(f"{where} {code}: must be \"error\", \"warning\" or \"info\", "
+                              f"not {shown}")
+    _check_rules(tuple(raw), where)
+    return tuple(sorted((str(k), str(v)) for k, v in raw.items()))
+
+
+def _per_file_ignores(raw: Any, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a table of file globs, not {_toml_type(raw)}",
+                          fix='e.g. per-file-ignores = { "eval/*.json" = ["K"] }')
+    out = []
+    for glob, codes in raw.items():
+        if not glob.strip():
+            raise ConfigError(f"{where} has an empty file glob", fix="name the files it covers")
+        patterns = _strings(codes, f"{where} {glob!r}", "a list of rule codes")
+        _check_rules(patterns, f"{where} {glob!r}")
+        out.append((glob, patterns))
+    return tuple(sorted(out))
+
+
+def _check_rules(patterns: tuple[str, ...], where: str) -> None:
+    from datakit.validation.registry import check_patterns
+
+    check_patterns(patterns, where)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    return _toml_type(value)
+
+
+def _toml_type(value: Any) -> str:
+    """What a TOML value is, in TOML's words."""
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return f"a {type(value).__name__} value"  # dates and times
