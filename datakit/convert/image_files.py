@@ -6,8 +6,6 @@ image costs tens of microseconds. Pillow itself is imported on first use.
 
 from __future__ import annotations
 
-import os
-import stat
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,23 +40,23 @@ def unsafe_relative_path(file_name: str) -> str | None:
     return None
 
 
-def read_image_size(path: Path) -> ImageSize | ImageProblem:
-    """The stored size of an image (what the trainer's Pillow sees: no EXIF rotation)."""
+def read_image_size(path: Path, resolved: str | None = None) -> ImageSize | ImageProblem:
+    """The stored size of an image (what the trainer's Pillow sees: no EXIF rotation). Only a
+    regular file outside /proc, /sys and /dev is opened (``datakit.io.safe_open``);
+    ``resolved``: the path with symlinks followed, when the caller has it."""
+    from datakit.io.safe_open import NotOpened, open_regular
+
     try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        return ImageProblem("file-missing", f"{path}: no such file")
-    except OSError as exc:
-        return ImageProblem("unreadable", f"{path}: {exc.strerror}")
-    if not stat.S_ISREG(info.st_mode):
-        # Opening a FIFO for reading would block until a writer appears.
-        return ImageProblem("unreadable", f"{path}: not a regular file")
+        handle, _ = open_regular(str(path), resolved)
+    except NotOpened as exc:
+        reason = "file-missing" if exc.kind == "missing" else "unreadable"
+        return ImageProblem(reason, f"{path}: {exc.detail}")
     from PIL import Image
 
     try:
-        with warnings.catch_warnings():
+        with handle, warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
+            with Image.open(handle) as image:
                 width, height = image.size
     except Image.DecompressionBombError as exc:
         return ImageProblem("unreadable", f"{path}: {exc}")
@@ -70,9 +68,18 @@ def read_image_size(path: Path) -> ImageSize | ImageProblem:
 
 
 def size_reader(image_root: Path) -> SizeReader:
-    """Read sizes of ``file_name``s relative to ``image_root``."""
+    """Read sizes of ``file_name``s relative to ``image_root``. A name that resolves (through a
+    symlink) outside the root is not opened, as ``datakit validate`` would not open it."""
+    from datakit.io.safe_open import PathResolver
+
+    resolver = PathResolver(str(image_root))
 
     def read(file_name: str) -> ImageSize | ImageProblem:
-        return read_image_size(image_root / file_name)
+        path = image_root / file_name
+        resolved, inside = resolver.resolve(str(path))
+        if not inside:
+            return ImageProblem("unsafe-path", f"{path} resolves to {resolved}, outside the "
+                                "image root")
+        return read_image_size(path, resolved)
 
     return read

@@ -36,22 +36,28 @@ class OpenedImage:
     problem: str | None
 
 
-def open_as_model_sees(path: Path) -> OpenedImage:
-    """Open ``path`` like the model: decode, ``convert("RGB")``, no EXIF rotation."""
+def open_as_model_sees(path: Path, resolved: str | None = None) -> OpenedImage:
+    """Open ``path`` like the model: decode, ``convert("RGB")``, no EXIF rotation. Only a
+    regular file outside /proc, /sys and /dev is opened (``datakit.io.safe_open``);
+    ``resolved``: the path with symlinks followed, when the caller has it."""
     from PIL import Image, UnidentifiedImageError
 
+    from datakit.io.safe_open import NotOpened, open_regular
+
     try:
-        with warnings.catch_warnings():
+        handle, _ = open_regular(str(path), resolved)
+    except NotOpened as exc:
+        problem = {"missing": "missing", "not-a-file": f"{exc.detail}, not an image",
+                   "unreadable": f"unreadable: {exc.detail}"}.get(exc.kind, exc.detail)
+        return OpenedImage(None, None, None, problem)
+    try:
+        with handle, warnings.catch_warnings():
             # Palette-with-transparency and large-image warnings change nothing here.
             warnings.simplefilter("ignore")
-            with Image.open(path) as source:
+            with Image.open(handle) as source:
                 source.load()
                 mode = source.mode
                 rgb = source.convert("RGB")
-    except FileNotFoundError:
-        return OpenedImage(None, None, None, "missing")
-    except IsADirectoryError:
-        return OpenedImage(None, None, None, "a directory, not an image")
     except UnidentifiedImageError:
         return OpenedImage(None, None, None, "not an image Pillow can read")
     except Image.DecompressionBombError as exc:

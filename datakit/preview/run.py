@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from datakit.errors import InputError
 from datakit.io.records import FileProblem
@@ -20,6 +21,9 @@ from datakit.preview.html import PictureView, SampleView, render_gallery
 from datakit.preview.layout import PlannedPicture, plan_sample
 from datakit.preview.select import Chosen, select_samples
 from datakit.validation.settings import Settings
+
+if TYPE_CHECKING:
+    from datakit.preview.picture_files import PictureFiles
 
 IMAGES_DIR = "images"
 _OUR_PICTURE = re.compile(r"\d{4,}-\d+\.png")
@@ -84,7 +88,10 @@ def write_preview(
     fonts = _Fonts(font_path)
     result = PreviewResult(out / "index.html", len(selection.chosen), selection.candidates,
                            problems=selection.problems)
-    root = Path(options.settings.image_root or Path.cwd())
+    from datakit.preview.picture_files import PictureFiles
+
+    root = PictureFiles(Path(options.settings.image_root or Path.cwd()),
+                        explicit_root=options.settings.image_root is not None)
     views: list[SampleView] = []
     written: set[str] = set()
     for number, chosen in enumerate(selection.chosen, 1):
@@ -110,7 +117,7 @@ def write_preview(
 def _render_sample(
     number: int,
     chosen: Chosen,
-    root: Path,
+    root: PictureFiles,
     images: Path,
     fonts: _Fonts,
     options: PreviewOptions,
@@ -136,20 +143,19 @@ def _render_sample(
 def _render_picture(
     number: int,
     picture: PlannedPicture,
-    root: Path,
+    root: PictureFiles,
     images: Path,
     fonts: _Fonts,
     options: PreviewOptions,
     result: PreviewResult,
 ) -> PictureView:
-    from datakit.preview.draw import draw_boxes, fit_within, open_as_model_sees, save_png
+    from datakit.preview.draw import draw_boxes, fit_within, save_png
 
     view = PictureView(picture.number, picture.path)
     reason = _unusable_path(picture.path)
     opened = None
     if reason is None:
-        full = Path(picture.path)
-        opened = open_as_model_sees(full if full.is_absolute() else root / full)
+        opened = root.open(picture.path)
         reason = opened.problem
     if reason is not None or opened is None:
         view.note = reason or "not drawn"

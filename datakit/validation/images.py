@@ -6,6 +6,10 @@ Modes: ``exists`` (stat only), ``header`` (Pillow reads the header: format and s
 the resolved path and the file's size and times, across runs in ``ImageCache``, so unchanged
 images are not opened again. Only outcomes that depend on the bytes alone are stored there
 (ok, undecodable); a missing or unreadable file is checked afresh each run.
+
+Only regular files are opened (``datakit.io.safe_open``): a relative path only under the root,
+an absolute one anywhere but under ``/proc``, ``/sys`` and ``/dev`` (after symlinks), which are
+reported as not-a-file without being opened.
 """
 
 from __future__ import annotations
@@ -17,6 +21,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from datakit.io.safe_open import (
+    NotOpened,
+    PathResolver,
+    file_kind,
+    open_regular,
+    system_file_detail,
+    system_folder,
+)
 from datakit.validation.image_cache import ImageCache, stamp_of
 
 
@@ -49,17 +61,14 @@ class ImageChecker:
     ) -> None:
         self.root = root
         self.explicit_root = explicit_root
-        self.root_resolved = root.resolve()
         self._root_text = str(root)
-        self._root_resolved_text = str(self.root_resolved)
-        self._root_prefix = os.path.join(self._root_resolved_text, "")  # with its separator
+        self._resolver = PathResolver(self._root_text)
+        self.root_resolved = Path(self._resolver.root_resolved)
         self.mode = mode
         self.cache = cache
         self._seen: dict[str, ImageStatus] = {}
         # paths checked here since the last ``news()`` (not learned from elsewhere)
         self._news: list[str] = []
-        # folder as written -> (its resolved path, whether that lies under the root)
-        self._folders: dict[str, tuple[str, bool]] = {}
         # Another Pillow may read (or refuse) what this one did not: its verdicts are its own.
         from PIL import __version__ as pillow_version
 
@@ -96,7 +105,7 @@ class ImageChecker:
         # Plain strings, not pathlib: this runs for every distinct image of a dataset.
         full = path if absolute else os.path.join(self._root_text, path)
         try:
-            resolved, inside = self._resolve(full)
+            resolved, inside = self._resolver.resolve(full)
         except (OSError, RuntimeError) as exc:  # symlink loops
             return ImageStatus("unreadable", _reason(exc))
         # Absolute paths are the user's choice unless a root was set; a relative path that
@@ -104,6 +113,9 @@ class ImageChecker:
         confined = self.explicit_root or not absolute
         if confined and not inside:
             return ImageStatus("outside-root", resolved)
+        system = system_folder(resolved)
+        if system is not None:
+            return ImageStatus("not-a-file", system_file_detail(system))
         try:
             st = os.stat(full)
         except FileNotFoundError:
@@ -111,69 +123,47 @@ class ImageChecker:
         except OSError as exc:
             return ImageStatus("unreadable", _reason(exc))
         if not stat.S_ISREG(st.st_mode):
-            return ImageStatus("not-a-file", _file_kind(st.st_mode))
+            return ImageStatus("not-a-file", file_kind(st.st_mode))
         if self.mode == "exists":
             return ImageStatus("ok")
-        if self.cache is None:
-            return self._open(full)
-        stamp = stamp_of(st)
-        hit = self.cache.get(resolved, stamp, self._cache_mode)
-        if hit is not None:
-            return ImageStatus(*hit)
-        status = self._open(full)
-        if status.kind in ("ok", "undecodable"):
-            self.cache.put(resolved, stamp, self._cache_mode,
+        if self.cache is not None:
+            hit = self.cache.get(resolved, stamp_of(st), self._cache_mode)
+            if hit is not None:
+                return ImageStatus(*hit)
+        status, opened = self._open(full, resolved)
+        if self.cache is not None and opened is not None and status.kind in ("ok", "undecodable"):
+            # Stamped with what was read: a file changed since the stat above is not cached
+            # under the old stamp.
+            self.cache.put(resolved, stamp_of(opened), self._cache_mode,
                            (status.kind, status.detail, status.width, status.height))
         return status
 
-    def _resolve(self, full: str) -> tuple[str, bool]:
-        """``os.path.realpath(full)`` and whether it lies under the root. Resolving walks
-        every component of the path (a system call each); datasets keep thousands of images per
-        folder, so each folder is resolved once and only the file name is looked at: unless
-        it is a symlink (or '.', '..'), the result is the resolved folder plus the name."""
-        folder_as_written, name = os.path.split(full)
-        if name in ("", ".", ".."):
-            resolved = os.path.realpath(full)
-            return resolved, self._under_root(resolved)
-        known = self._folders.get(folder_as_written)
-        if known is None:
-            folder = os.path.realpath(folder_as_written)
-            known = self._folders[folder_as_written] = (folder, self._under_root(folder))
-        folder, folder_inside = known
-        resolved = os.path.join(folder, name)
-        try:
-            is_link = stat.S_ISLNK(os.lstat(resolved).st_mode)
-        except OSError:
-            is_link = False  # as realpath: a name that cannot be looked at is kept as written
-        if is_link:
-            resolved = os.path.realpath(full)
-        elif folder_inside:
-            return resolved, True
-        return resolved, self._under_root(resolved)
-
-    def _under_root(self, resolved: str) -> bool:
-        root = self._root_resolved_text
-        return resolved == root or resolved.startswith(self._root_prefix)
-
-    def _open(self, full: str) -> ImageStatus:
+    def _open(self, full: str, resolved: str) -> tuple[ImageStatus, os.stat_result | None]:
+        """The status, and the ``fstat`` of what was read (None when nothing was)."""
         from PIL import Image, UnidentifiedImageError
 
         try:
-            with warnings.catch_warnings():
+            handle, opened = open_regular(full, resolved)
+        except NotOpened as exc:
+            detail = str(Path(full)) if exc.kind == "missing" else exc.detail
+            kind = "not-a-file" if exc.kind == "system" else exc.kind
+            return ImageStatus(kind, detail), None
+        try:
+            with handle, warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
-                with Image.open(full) as image:
+                with Image.open(handle) as image:
                     width, height = image.size
                     if self.mode == "decode":
                         image.load()
         except PermissionError as exc:
-            return ImageStatus("unreadable", _reason(exc))
+            return ImageStatus("unreadable", _reason(exc)), None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            return ImageStatus("undecodable", f"decompression bomb: {exc}")
+            return ImageStatus("undecodable", f"decompression bomb: {exc}"), opened
         except UnidentifiedImageError:
-            return ImageStatus("undecodable", "not an image Pillow can identify")
+            return ImageStatus("undecodable", "not an image Pillow can identify"), opened
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
-            return ImageStatus("undecodable", _reason(exc))
-        return ImageStatus("ok", "", width, height)
+            return ImageStatus("undecodable", _reason(exc)), opened
+        return ImageStatus("ok", "", width, height), opened
 
     def flush(self) -> None:
         if self.cache is not None:
@@ -184,14 +174,3 @@ def _reason(exc: BaseException) -> str:
     text = getattr(exc, "strerror", None) or str(exc)
     return text if text else type(exc).__name__
 
-
-def _file_kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a regular file"

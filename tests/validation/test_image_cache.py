@@ -57,9 +57,10 @@ class CountingOpens:
         self.count = 0
         original = ImageChecker._open
 
-        def counted(checker: ImageChecker, full: Path) -> ImageStatus:
+        def counted(checker: ImageChecker, full: str, resolved: str
+                    ) -> tuple[ImageStatus, os.stat_result | None]:
             self.count += 1
-            return original(checker, full)
+            return original(checker, full, resolved)
 
         monkeypatch.setattr(ImageChecker, "_open", counted)
 
