@@ -217,25 +217,54 @@ def _template_list(source: str, slot: str, language: str, items: Any) -> tuple[s
     return tuple(items)
 
 
+# Template files are a few kilobytes; a larger one is the wrong file (or /dev/zero).
+MAX_TEMPLATE_FILE_BYTES = 8 << 20
+
+
 def load_prompt_file(path: Path) -> PromptSet:
     """Read a JSON (``.json``) or TOML (any other name) template file."""
+    text = _read_template_text(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(
-            f"cannot read prompt templates {path}: {exc}", fix="check the path"
-        ) from None
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(
-                f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})",
-                fix="fix the syntax",
-            ) from None
-    else:
-        data = _parse_toml(path, text)
+        if path.suffix.lower() == ".json":
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(
+                    f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})",
+                    fix="fix the syntax",
+                ) from None
+        else:
+            data = _parse_toml(path, text)
+    except RecursionError:
+        # Both parsers recurse once per level of nesting.
+        raise ConfigError(f"{path}: lists or tables nested too deeply",
+                          fix="templates are {slot: {language: [template, ...]}}") from None
     return prompt_set_from_data(data, str(path))
+
+
+def _read_template_text(path: Path) -> str:
+    """The file's text; only a regular file outside /proc, /sys and /dev is opened."""
+    from datakit.io.safe_open import NotOpened, open_regular
+
+    try:
+        handle, _ = open_regular(str(path))
+        with handle:
+            data = handle.read(MAX_TEMPLATE_FILE_BYTES + 1)
+    except NotOpened as exc:
+        raise ConfigError(f"cannot read prompt templates {path}: {exc.detail}",
+                          fix="check the path; templates are a JSON or TOML file") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read prompt templates {path}: {exc.strerror}",
+                          fix="check the path") from None
+    if len(data) > MAX_TEMPLATE_FILE_BYTES:
+        raise ConfigError(f"prompt templates {path} are larger than "
+                          f"{MAX_TEMPLATE_FILE_BYTES:,} bytes", fix="check that it is the "
+                          "template file: templates are {slot: {language: [template, ...]}}")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"cannot read prompt templates {path}: not UTF-8 text ({exc.reason} "
+                          f"at byte {exc.start})", fix="save the file as UTF-8") from None
 
 
 def _parse_toml(path: Path, text: str) -> Any:
