@@ -132,11 +132,13 @@ _INT_RANGES: dict[str, tuple[int, int]] = {
     "min_image_side": (1, 2**31 - 1),
     "box_convention_min_boxes": (1, 2**63 - 1),
     "max_findings_per_rule": (0, 2**63 - 1),
+    "image_root_min_references": (1, 2**63 - 1),
 }
 # name -> (lowest, whether the lowest itself is allowed, highest)
 _FLOAT_RANGES: dict[str, tuple[float, bool, float]] = {
     "max_aspect_ratio": (1.0, True, math.inf),
     "box_convention_share": (0.0, False, 1.0),
+    "image_root_missing_share": (0.0, False, 1.0),
 }
 _RULE_PATTERNS = ("select", "ignore")  # lists of rule codes, prefixes or names
 _STRINGS = ("image_root", "tokenizer", "cache_dir")
@@ -166,11 +168,19 @@ def _coerce(name: str, raw: Any, default: Any, source: str, key: str) -> Any:
         return _integer(raw, where, *_INT_RANGES[name], default=default)
     if name in _FLOAT_RANGES:
         return _number(raw, where, *_FLOAT_RANGES[name], default=default)
-    if name in _STRINGS:
-        if not isinstance(raw, str) or not raw.strip():
-            raise ConfigError(f"{where} must be a non-empty string, not {_shown(raw)}")
-        return raw
-    raise AssertionError(f"no type is declared for the setting {key!r}")
+    if isinstance(default, int):  # a key without a declared range: at least its type
+        return _integer(raw, where, 0, 2**63 - 1, default=default)
+    if isinstance(default, float):
+        return _number(raw, where, 0.0, False, math.inf, default=default)
+    if not isinstance(raw, str) or not raw.strip():
+        raise ConfigError(f"{where} must be a non-empty string, not {_shown(raw)}")
+    return raw
+
+
+def declared_keys() -> set[str]:
+    """The settings whose type and range are stated here (a test checks that all are)."""
+    return {*_INT_RANGES, *_FLOAT_RANGES, *_RULE_PATTERNS, *_STRINGS, "severity",
+            "per_file_ignores", "images", "include", "exclude", "holdout", "strict", "cache"}
 
 
 def _integer(raw: Any, where: str, lowest: int, highest: int, *, default: int) -> int:
