@@ -32,12 +32,15 @@ from datakit.qwenvl.grammar import Box, Image, ParsedValue, PictureLabel, Quad, 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
              "ninth", "tenth")
 _CN_NUMERALS = "一二三四五六七八九十"
-_NAME_RE = re.compile(
-    r"\b(?:picture|image|photo)\s?#?(\d{1,6})(?!\d|[.x×]\d)"
-    r"|(?:图片|图像|照片|图)\s?(\d{1,6})(?!\d|[.x×]\d)"
+_NOT_A_SIZE = r"(?!\d|[.x×]\d)"  # "image 1920x1080" names no picture
+# Matched against the lower-cased text: IGNORECASE makes the search several times slower.
+_ENGLISH_NAME_RE = re.compile(
+    rf"\b(?:picture|image|photo)\s?#?(\d{{1,6}}){_NOT_A_SIZE}"
+    rf"|\b({'|'.join(_ORDINALS)})\s+(?:picture|image|photo)\b"
+)
+_CHINESE_NAME_RE = re.compile(
+    rf"(?:图片|图像|照片|图)\s?(\d{{1,6}}){_NOT_A_SIZE}"
     rf"|第\s?(\d{{1,6}}|[{_CN_NUMERALS}])\s?[张幅]"
-    rf"|\b({'|'.join(_ORDINALS)})\s+(?:picture|image|photo)\b",
-    re.IGNORECASE,
 )
 
 
@@ -46,21 +49,18 @@ class BoxPlace:
     """Where one ``<box>``/``<quad>`` points: its candidates and what its question names."""
 
     message_index: int
-    segment: Box | Quad
+    start: int  # character offset of the tag in its value
+    value: str  # the value the tag is in
     candidates: tuple[int, ...]  # picture numbers, 1-based
-    names: frozenset[int]  # pictures the question names (consulted only with 2+ candidates)
+    names: frozenset[int]  # pictures the question names (read only with 2+ candidates)
     same_message: bool  # the candidates are in the box's own message
-
-    @property
-    def start(self) -> int:
-        """Character offset of the tag in its value."""
-        return self.segment.start
 
     @property
     def tag(self) -> str:
         """The tag as written: ``<box>(1,2),(3,4)</box>``."""
-        name = "box" if isinstance(self.segment, Box) else "quad"
-        return f"<{name}>{self.segment.content}</{name}>"
+        close = "</box>" if self.value.startswith("<box>", self.start) else "</quad>"
+        end = self.value.find(close, self.start)
+        return self.value[self.start : end + len(close)]
 
     @property
     def picture(self) -> int | None:
@@ -80,7 +80,7 @@ class BoxPlace:
     def why_ambiguous(self) -> str:
         """What makes the box ambiguous, for a finding's message."""
         shown = pictures_text(self.candidates)
-        where = ("follows " + f"{len(self.candidates)} pictures in its own message"
+        where = (f"follows {len(self.candidates)} pictures in its own message"
                  if self.same_message else
                  f"follows a message with {len(self.candidates)} pictures")
         if not self.names:
@@ -100,25 +100,28 @@ def pictures_text(numbers: Iterable[int]) -> str:
 
 def named_pictures(text: str) -> frozenset[int]:
     """The picture numbers ``text`` names (see the module docstring for the forms)."""
-    if not text:
-        return frozenset()
     found: set[int] = set()
-    for m in _NAME_RE.finditer(text):
-        digits, cn_digits, cn_ordinal, ordinal = m.groups()
-        number = digits or cn_digits
-        if number is not None:
-            found.add(int(number))
-        elif cn_ordinal is not None:
-            found.add(int(cn_ordinal) if cn_ordinal.isdigit()
-                      else _CN_NUMERALS.index(cn_ordinal) + 1)
-        else:
-            found.add(_ORDINALS.index(ordinal.lower()) + 1)
-    return frozenset(found)
+    lower = text.lower()
+    # Most questions hold none of the words: two substring tests instead of a search.
+    if "pictur" in lower or "imag" in lower or "photo" in lower:
+        for digits, ordinal in _ENGLISH_NAME_RE.findall(lower):
+            found.add(int(digits) if digits else _ORDINALS.index(ordinal) + 1)
+    if "图" in text or "第" in text or "照片" in text:
+        for digits, cn_ordinal in _CHINESE_NAME_RE.findall(text):
+            if digits:
+                found.add(int(digits))
+            else:
+                found.add(int(cn_ordinal) if cn_ordinal.isdigit()
+                          else _CN_NUMERALS.index(cn_ordinal) + 1)
+    return frozenset(found) if found else _NONE
 
 
-def question_text(parsed: ParsedValue) -> str:
+def question_text(value: str, parsed: ParsedValue | None) -> str:
     """The words of a message that can name a picture: its text and refs, and labels that have
-    no image after them; labelled images and boxes are left out."""
+    no image after them; labelled images and boxes are left out. ``parsed`` ``None``: the
+    value's tags are paired (``tag_scan.tags_paired``), and a regular expression reads it."""
+    if parsed is None:
+        return _NOT_WORDS_RE.sub("\n", value)
     segments = parsed.segments
     parts: list[str] = []
     for i, seg in enumerate(segments):
@@ -131,27 +134,57 @@ def question_text(parsed: ParsedValue) -> str:
     return "\n".join(parts)
 
 
-def place_boxes(messages: Iterable[tuple[int, Any, ParsedValue]]) -> list[BoxPlace]:
+# What question_text leaves out of a value whose tags are paired.
+_NOT_WORDS_RE = re.compile(
+    r"Picture \d{1,9}: ?<img>.*?</img>|<img>.*?</img>|<box>.*?</box>|<quad>.*?</quad>|</?ref>",
+    re.DOTALL,
+)
+_OPENING_RE = re.compile(r"<(?:(img)|box|quad)>")
+
+Message = tuple[int, Any, str, "ParsedValue | None"]
+
+
+def _tags(value: str, parsed: ParsedValue | None) -> list[tuple[bool, int]]:
+    """(is an image, start) of every image, box and quad, in order."""
+    if parsed is None:  # paired tags: every opening tag is its segment's start
+        return [(m.group(1) is not None, m.start()) for m in _OPENING_RE.finditer(value)]
+    return [(isinstance(seg, Image), seg.start) for seg in parsed.segments
+            if isinstance(seg, (Image, Box, Quad))]
+
+
+def place_boxes(messages: Iterable[Message]) -> list[BoxPlace]:
     """Every box and quad of a conversation, in order, with its candidates.
 
-    ``messages`` are ``(index in conversations, role, parsed value)`` for the messages whose
-    value is a string, in order.
+    ``messages`` are ``(index in conversations, role, value, parsed value)`` for the messages
+    whose value is a string, in order; the parsed value may be ``None`` when the value's tags
+    are paired (``tag_scan.tags_paired``): a regular expression then finds them, faster.
     """
     places: list[BoxPlace] = []
     pictures = 0
     group: tuple[int, ...] = ()  # the pictures of the latest message that has any
-    names: frozenset[int] = frozenset()  # what the latest user message names
-    for index, role, parsed in messages:
-        own: list[int] = []
+    question: tuple[str, ParsedValue | None] | None = None  # the latest user message
+    names: frozenset[int] | None = None  # what it names, read when first needed
+    for index, role, value, parsed in messages:
         if role == "user":
-            names = named_pictures(question_text(parsed))
-        for seg in parsed.segments:
-            if isinstance(seg, Image):
+            question, names = (value, parsed), None
+        if "<" not in value:
+            continue
+        own: list[int] = []
+        for is_image, start in _tags(value, parsed):
+            if is_image:
                 pictures += 1
                 own.append(pictures)
-            elif isinstance(seg, (Box, Quad)):
-                candidates = tuple(own) if own else group
-                places.append(BoxPlace(index, seg, candidates, names, bool(own)))
+                continue
+            candidates = tuple(own) if own else group
+            if len(candidates) < 2:
+                places.append(BoxPlace(index, start, value, candidates, _NONE, bool(own)))
+                continue
+            if names is None:
+                names = named_pictures(question_text(*question)) if question else _NONE
+            places.append(BoxPlace(index, start, value, candidates, names, bool(own)))
         if own:
             group = tuple(own)
     return places
+
+
+_NONE: frozenset[int] = frozenset()

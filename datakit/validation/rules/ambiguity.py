@@ -35,22 +35,25 @@ RULES = (AMBIGUOUS,)
 
 
 def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
-    # A box can be ambiguous only once the record has shown two pictures: most records have one,
-    # and they cost two substring tests per message here.
+    # Only a record with two pictures or more can hold an ambiguous box; most have one, and
+    # cost a substring test per message here.
     images = 0
     for message in view.messages:
         value = message.value
         if "<img>" in value:
             images += value.count("<img>")
-        if images > 1 and ("<box>" in value or "<quad>" in value):
-            _report(view, emit)
-            return
+            if images > 1:
+                _report(view, emit)
+                return
 
 
 def _report(view: RecordView, emit: Collector) -> None:
     from datakit.qwenvl.picture_refs import place_boxes
 
-    messages = ((m.index, m.role, m.parsed) for m in view.messages)
+    if not any("<box>" in m.value or "<quad>" in m.value for m in view.messages):
+        return
+    messages = ((m.index, m.role, m.value, None if m.paired else m.parsed)
+                for m in view.messages)
     for place in place_boxes(messages):
         if place.ambiguous:
             emit(AMBIGUOUS, f"{place.tag} {place.why_ambiguous()}",
