@@ -21,8 +21,8 @@ AMBIGUOUS = Rule(
     "A <box> or <quad> may refer to two or more pictures: its candidates (the pictures before "
     "it in its own message, else those of the latest earlier message with pictures) number two "
     "or more, and its question (its own message if from the user, else the latest user "
-    "message) does not name exactly one of them as 'Picture N', 'image N', 'the second "
-    "picture', '图N', '图片N' or '第N张'.",
+    "message) does not name exactly one of them ('Picture N', 'image N', 'the second "
+    "picture', '图N', '图片N', '第N张'; a name in the answer does not count).",
     "The v1 format cannot attach a box to a picture: the model cannot learn which picture a "
     "box means, and tools guess (Qwen's own draw_bbox_on_latest_picture takes the latest one, "
     "so a tree in Picture 1 is drawn over a car in Picture 2).",
