@@ -18,6 +18,7 @@ from datakit.validation.rules import (
     boxes,
     conversation,
     dataset,
+    dialect,
     file,
     images,
     pictures,
@@ -29,10 +30,12 @@ from datakit.validation.view import Collector, RecordView
 
 RecordCheck = Callable[[RecordView, Collector, RunContext], None]
 
-FAMILIES = (file, record, conversation, tags, pictures, ambiguity, boxes, images, tokens, dataset)
+FAMILIES = (
+    file, record, dialect, conversation, tags, pictures, ambiguity, boxes, images, tokens, dataset,
+)
 RECORD_CHECKS: tuple[RecordCheck, ...] = (
-    record.check, conversation.check, tags.check, pictures.check, ambiguity.check, boxes.check,
-    images.check, tokens.check,
+    record.check, dialect.check, conversation.check, tags.check, pictures.check, ambiguity.check,
+    boxes.check, images.check, tokens.check,
 )
 RULES: dict[str, Rule] = {rule.code: rule for family in FAMILIES for rule in family.RULES}
 BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES.values()}

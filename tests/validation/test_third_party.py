@@ -36,5 +36,7 @@ def test_ms_swift_system_turn_is_an_unknown_role() -> None:
 
 
 def test_llama_factory_messages_are_not_conversations() -> None:
-    # "messages" instead of "conversations", and no ids, on each of its six records
-    assert _codes(THIRD_PARTY / "llama_factory_mllm_demo.json") == Counter({"S002": 6, "S007": 6})
+    # "messages" instead of "conversations", and no ids, on each of its six records; the
+    # layout is named (X003) and its "images" are never shown (X002)
+    assert _codes(THIRD_PARTY / "llama_factory_mllm_demo.json") == Counter(
+        {"S002": 6, "S007": 6, "X003": 6, "X002": 6})
