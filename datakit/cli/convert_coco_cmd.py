@@ -88,23 +88,17 @@ def coco(files: tuple[Path, ...], output: Path, output_format: str, tasks: tuple
     (malformed, duplicate ids, dangling references, missing images),
     2 usage or input error (nothing written), 3 internal error.
     """
+    from datakit.cli.outputs import dataset_inputs, guard_outputs
+    from datakit.cli.signals import terminate_cleanly
     from datakit.convert.coco import TASKS, CocoInput, CocoOptions, check_prompts
     from datakit.convert.coco_load import load_coco_file
     from datakit.convert.coco_prompts import SLOTS
     from datakit.convert.prompts import load_prompt_file, required_languages
-    from datakit.io.atomic import check_not_input
 
-    if report is not None and report.resolve() == output.resolve():
-        raise ConfigError("--report and --output are the same file", fix="name two files")
-    for target in (output, report):
-        if target is not None:
-            check_not_input(target, files)
-            # Found now rather than after reading a large annotation file.
-            if not target.parent.is_dir():
-                raise ConfigError(
-                    f"cannot write {target}: the directory {target.parent} does not exist",
-                    fix=f"create it first (mkdir -p {target.parent})",
-                )
+    terminate_cleanly()
+    # Found now rather than after reading a large annotation file.
+    guard_outputs([("--output", output), ("--report", report)],
+                  [*dataset_inputs(files), ("--templates file", templates)])
     user_prompts = load_prompt_file(templates) if templates is not None else None
     if image_root is not None and not image_root.is_dir():
         raise ConfigError(f"--image-root {image_root} is not a folder", fix="check the path")

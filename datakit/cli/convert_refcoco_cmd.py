@@ -11,7 +11,6 @@ import click
 
 from datakit.cli.options import output_options, split_codes
 from datakit.cli.run import EXIT_FINDINGS, EXIT_OK
-from datakit.errors import ConfigError
 
 
 @click.command()
@@ -88,8 +87,10 @@ def refcoco(files: tuple[Path, ...], output: Path, output_format: str, instances
     (malformed, dangling ids, bad boxes, missing images), 2 usage or input error
     (nothing written), 3 internal error.
     """
+    from datakit.cli.signals import terminate_cleanly
     from datakit.convert.refcoco_run import Setup, build_setup
 
+    terminate_cleanly()
     setup: Setup = build_setup(
         files, instances=instances, dataset=dataset, split_by=split_by, layout=layout,
         bbox_format=bbox_format, input_split=input_split, splits=list(split_codes(splits)),
@@ -98,21 +99,13 @@ def refcoco(files: tuple[Path, ...], output: Path, output_format: str, instances
         rounding=rounding, image_root=image_root, path_prefix=path_prefix,
         holdout_splits=list(split_codes(holdout_splits)),
     )
-    _check_targets(setup.all_inputs, output, report, emit_holdout)
+    from datakit.cli.outputs import dataset_inputs, guard_outputs
+
+    guard_outputs([("--output", output), ("--emit-holdout", emit_holdout), ("--report", report)],
+                  [*dataset_inputs(setup.all_inputs), ("--templates file", templates)])
     items, tally, read_info = setup.read(text_field)
     return _run(setup, items, tally, read_info, output, output_format, emit_holdout, report,
                 quiet)
-
-
-def _check_targets(inputs: list[Path], *targets: Path | None) -> None:
-    from datakit.io.atomic import check_not_input
-
-    named = [t for t in targets if t is not None]
-    if len({t.resolve() for t in named}) < len(named):
-        raise ConfigError("--output, --report and --emit-holdout name the same file",
-                          fix="name a different file for each")
-    for target in named:
-        check_not_input(target, inputs)
 
 
 def _run(setup: Any, items: Any, tally: Any, read_info: dict[str, Any], output: Path,

@@ -57,7 +57,11 @@ def preview(
     Exit codes: 0 written, 2 usage error (missing file, unknown id, ...),
     3 internal error.
     """
-    from datakit.preview.run import PreviewOptions, describe, write_preview
+    from datakit.cli.outputs import dataset_inputs, settings_inputs
+    from datakit.cli.signals import terminate_cleanly
+    from datakit.io.atomic import check_destination
+    from datakit.io.targets import check_not_inside, check_targets
+    from datakit.preview.run import IMAGES_DIR, PreviewOptions, describe, write_preview
     from datakit.validation.settings import load_settings
 
     if not files:
@@ -71,6 +75,14 @@ def preview(
         image_root=str(image_root.resolve()) if image_root else None,
         tokenizer=tokenizer,
     )
+    terminate_cleanly()
+    inputs = [*dataset_inputs(files), *settings_inputs(config, settings.tokenizer),
+              ("--font file", font)]
+    check_targets([("--out", out_dir / "index.html")], inputs)
+    # The pictures folder is the preview's own: it replaces and prunes the files in it.
+    check_not_inside(out_dir / IMAGES_DIR, inputs)
+    if out_dir.is_dir():  # else it is created
+        check_destination(out_dir / "index.html")
     if sample is None and not wanted:
         sample = 20
     options = PreviewOptions(

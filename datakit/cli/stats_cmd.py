@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from datakit.cli.options import existing_files
+from datakit.validation.settings import MAX_JOBS
 
 
 @click.command()
@@ -32,7 +33,8 @@ from datakit.cli.options import existing_files
               help="How deeply validation checks image files (default: header).")
 @click.option("--top", type=click.IntRange(min=0), default=20, show_default=True,
               help="How many of the most frequent refs to list.")
-@click.option("--jobs", "-j", type=click.IntRange(min=0), help="Worker processes (0 = all cores).")
+@click.option("--jobs", "-j", type=click.IntRange(min=0, max=MAX_JOBS),
+              help="Worker processes (0 = all cores).")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar (default: when stderr is a terminal).")
 def stats(
@@ -56,7 +58,9 @@ def stats(
     Exit codes: 0 done, 1 a file could not be read to its end (figures are
     incomplete), 2 usage or configuration error, 3 internal error.
     """
+    from datakit.cli.outputs import dataset_inputs, guard_outputs, settings_inputs
     from datakit.cli.progress import progress_callback
+    from datakit.cli.signals import terminate_cleanly
     from datakit.io.parallel import default_jobs
     from datakit.stats.collect import collect_stats
     from datakit.validation.settings import load_settings
@@ -71,6 +75,9 @@ def stats(
         jobs=jobs,
     )
     paths = existing_files(files, "stats")
+    terminate_cleanly()
+    guard_outputs([("--output", output), ("--parquet", parquet_path)],
+                  [*dataset_inputs(paths), *settings_inputs(config, settings.tokenizer)])
     codes = None
     if not no_findings:
         from datakit.stats.findings import find_by_sample
@@ -113,5 +120,5 @@ def _emit(result: dict[str, Any], output_format: str, output: Path | None) -> No
         return
     from datakit.io.atomic import atomic_writer
 
-    with atomic_writer(output) as handle:
+    with atomic_writer(output) as handle:  # inputs checked at the start (guard_outputs)
         handle.write(text.encode("utf-8"))

@@ -14,6 +14,7 @@ from datakit.cli.options import existing_files
 from datakit.io.jobs import jobs_for_file
 from datakit.io.records import FileProblem
 from datakit.qwenvl.token_rows import BATCH_RECORDS, Row, Task
+from datakit.validation.settings import MAX_JOBS
 
 # Worker start-up (each loads the vocabulary, ~0.5 s) costs more than it saves on small files.
 LISTED_SAMPLES = 10
@@ -44,7 +45,8 @@ LISTED_SAMPLES = 10
     type=click.Path(path_type=Path),
     help="A pyproject.toml (or TOML file) with [tool.datakit] (max-len, tokenizer, jobs).",
 )
-@click.option("--jobs", "-j", type=click.IntRange(min=0), help="Worker processes (0 = all cores).")
+@click.option("--jobs", "-j", type=click.IntRange(min=0, max=MAX_JOBS),
+              help="Worker processes (0 = all cores).")
 def tokens(
     files: tuple[Path, ...],
     output_format: str | None,
@@ -65,12 +67,17 @@ def tokens(
     Exit codes: 0 every sample trains, 1 some sample makes training fail (or a
     file cannot be read to its end), 2 usage or configuration error, 3 internal error.
     """
+    from datakit.cli.outputs import dataset_inputs, guard_outputs, settings_inputs
+    from datakit.cli.signals import terminate_cleanly
     from datakit.io.parallel import default_jobs
     from datakit.qwenvl.tokens import QwenTokenCounter
     from datakit.validation.settings import load_settings
 
     settings = load_settings(config).with_overrides(max_len=max_len, tokenizer=tokenizer, jobs=jobs)
     paths = existing_files(files, "tokens")
+    terminate_cleanly()
+    guard_outputs([("--output", output)],
+                  [*dataset_inputs(paths), *settings_inputs(config, settings.tokenizer)])
     if output_format is None:
         output_format = "jsonl" if output is not None or not sys.stdout.isatty() else "text"
     if output is not None and output_format != "jsonl":

@@ -13,10 +13,15 @@ from datakit.preview.draw import OpenedImage, open_as_model_sees
 
 
 class PictureFiles:
-    def __init__(self, root: Path, explicit_root: bool) -> None:
+    """``output_folder``: where the preview writes its pictures; a picture in it is not read,
+    since this run may replace or prune it."""
+
+    def __init__(self, root: Path, explicit_root: bool, output_folder: Path | None = None
+                 ) -> None:
         self.root = root
         self.explicit_root = explicit_root
         self._resolver = PathResolver(str(root))
+        self._output = None if output_folder is None else PathResolver(str(output_folder))
 
     def open(self, path: str) -> OpenedImage:
         """The picture at ``path`` (as written in the record) as the model sees it."""
@@ -29,4 +34,7 @@ class PictureFiles:
         if (self.explicit_root or not absolute) and not inside:
             return OpenedImage(None, None, None,
                                f"outside the image root: resolves to {resolved}")
+        if self._output is not None and self._output.under_root(resolved):
+            return OpenedImage(None, None, None, "in the preview's own pictures folder, which "
+                               "this run rewrites")
         return open_as_model_sees(Path(full), resolved)

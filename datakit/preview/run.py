@@ -91,7 +91,8 @@ def write_preview(
     from datakit.preview.picture_files import PictureFiles
 
     root = PictureFiles(Path(options.settings.image_root or Path.cwd()),
-                        explicit_root=options.settings.image_root is not None)
+                        explicit_root=options.settings.image_root is not None,
+                        output_folder=images)
     views: list[SampleView] = []
     written: set[str] = set()
     for number, chosen in enumerate(selection.chosen, 1):
