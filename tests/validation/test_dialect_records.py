@@ -42,12 +42,14 @@ def _x(findings: list[Finding]) -> list[tuple[str, str | None]]:
 SHAREGPT = ("human", "gpt")
 LAYOUTS: list[tuple[str, dict[str, Any], list[tuple[str, str | None]]]] = [
     ("llava", {"id": "a", "image": "img/x.jpg", "conversations": _turns(ASK, roles=SHAREGPT)},
-     [("X003", "LLaVA / qwen-vl-finetune"), ("X002", None),
+     [("X003", "LLaVA / InternVL / qwen-vl-finetune"), ("X002", None),
       ("X001", "LLaVA / LLaMA-Factory / ms-swift / InternVL / qwen-vl-finetune")]),
     ("llava-roles-fixed", {"id": "a", "image": "img/x.jpg", "conversations": _turns(ASK)},
      [("X002", None), ("X001", "LLaVA / LLaMA-Factory / ms-swift / InternVL / qwen-vl-finetune")]),
     ("llava-placeholder-dropped", {"id": "a", "image": "img/x.jpg", "conversations": _turns()},
      [("X002", None)]),
+    ("image-url", {"id": "a", "image_url": "https://example.com/x.jpg",
+                   "conversations": _turns()}, [("X002", None)]),
     ("llama-factory-sharegpt",
      {"conversations": _turns("What is in the picture?<video>", roles=SHAREGPT),
       "videos": ["v/1.mp4"]},
@@ -91,7 +93,7 @@ LAYOUTS: list[tuple[str, dict[str, Any], list[tuple[str, str | None]]]] = [
      []),
     ("v1-with-empty-images", {"id": "a", "images": [], "image": "",
                               "conversations": _turns()}, []),
-    ("v1-with-other-keys", {"id": "a", "source": "coco", "split": "train",
+    ("v1-with-other-keys", {"id": "a", "source": "coco", "image_id": 139, "width": 640,
                             "conversations": _turns()}, []),
 ]
 

@@ -134,7 +134,7 @@ def foreign_layout(record: dict[str, Any], roles: list[Any]) -> Layout | None:
                       f"rename \"human\"/\"gpt\" to \"user\"/\"assistant\" and write "
                       f"{_MOVE_IMAGES} (in place of its <image>)")
     if sharegpt and ("image" in record or "video" in record):
-        return Layout("LLaVA / qwen-vl-finetune", "human/gpt turns with \"image\"",
+        return Layout("LLaVA / InternVL / qwen-vl-finetune", "human/gpt turns with \"image\"",
                       f"rename \"human\"/\"gpt\" to \"user\"/\"assistant\" and write "
                       f"{_MOVE_IMAGES} (in place of its <image>)")
     if isinstance(record.get("objects"), dict):
@@ -153,7 +153,8 @@ def _typed_parts(messages: list[Any], key: str) -> bool:
     return False
 
 
-IMAGE_KEYS = ("image", "images", "video", "videos", "image_path", "image_file")
+IMAGE_KEYS = ("image", "images", "video", "videos", "image_path", "image_paths", "image_file",
+              "image_url", "image_urls", "img", "img_path")
 
 
 def listed_images(record: dict[str, Any]) -> list[tuple[str, int]]:
