@@ -9,6 +9,10 @@ upright first. CMYK, palette, LA, mode-1 and other modes go through the same ``c
 
 A picture larger than ``max_side`` is scaled down by one factor (aspect ratio kept) before
 drawing; boxes are mapped on the scaled size, which keeps them on the same places.
+
+A good box has a solid outline in its colour. A box with faults (see ``layout``) has a dashed
+outline whose dashes alternate its colour with ``FAULT_COLOUR``, and its label, on a red ground,
+starts with the rule codes; an ambiguous box's label adds ``?`` and the pictures it may mark.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from datakit.preview.fonts import LabelFont
-from datakit.preview.layout import PlannedBox
+from datakit.preview.layout import FAULT_COLOUR, PlannedBox
 from datakit.qwenvl.boxes import xyxy_norm1000_to_xyxy_px
 
 LABEL_BACKGROUND_ALPHA = 191  # 75 %: the label reads, and its pixels never equal the outline's
@@ -104,9 +108,9 @@ def line_width_px(width: int, height: int) -> int:
 def draw_boxes(
     image: Any, boxes: Sequence[PlannedBox], font: LabelFont | None, labels: bool = True
 ) -> Any:
-    """A copy of the RGB ``image`` with every box outlined in its colour and, with ``labels``,
-    its label on a tinted background at its top-left corner. Outlines are drawn last, so
-    no label ever covers one."""
+    """A copy of the RGB ``image`` with every box outlined (solid, or dashed for a box with
+    faults) and, with ``labels``, its caption on a tinted background at its top-left corner.
+    Outlines are drawn last, so no label ever covers one."""
     from PIL import Image, ImageDraw
 
     width, height = image.size
@@ -115,20 +119,53 @@ def draw_boxes(
     if labels and font is not None:
         overlay = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
         draw_overlay = ImageDraw.Draw(overlay)
-        texts: list[tuple[tuple[int, int], str]] = []
+        texts: list[tuple[tuple[int, int], str, tuple[int, int, int]]] = []
         for box, rect in zip(boxes, rects, strict=True):
-            position, background = _label_place(draw_overlay, font, box.label, rect, width)
-            draw_overlay.rectangle(background, fill=(*box.colour, LABEL_BACKGROUND_ALPHA))
-            texts.append((position, box.label))
+            caption = box.caption()
+            ground = FAULT_COLOUR if box.codes else box.colour
+            position, background = _label_place(draw_overlay, font, caption, rect, width)
+            draw_overlay.rectangle(background, fill=(*ground, LABEL_BACKGROUND_ALPHA))
+            texts.append((position, caption, ground))
         canvas = Image.alpha_composite(canvas, overlay)
         draw_text = ImageDraw.Draw(canvas)
-        for (position, text), box in zip(texts, boxes, strict=True):
-            draw_text.text(position, text, font=font.font, fill=_text_colour(box.colour))
+        for position, text, ground in texts:
+            draw_text.text(position, text, font=font.font, fill=_text_colour(ground))
     draw = ImageDraw.Draw(canvas)
     line = line_width_px(width, height)
     for box, rect in zip(boxes, rects, strict=True):
-        draw.rectangle(rect, outline=(*box.colour, 255), width=line)
+        if box.codes:  # a dashed line one pixel wide is easy to miss
+            _dashed_rectangle(draw, rect, box.colour, max(2, line), dash_px(width, height))
+        else:
+            draw.rectangle(rect, outline=(*box.colour, 255), width=line)
     return canvas.convert("RGB")
+
+
+def dash_px(width: int, height: int) -> int:
+    """Dash length: long enough to see both colours, short enough for a small box to show
+    several dashes."""
+    return max(3, 3 * line_width_px(width, height))
+
+
+def _dashed_rectangle(
+    draw: Any, rect: tuple[int, int, int, int], colour: tuple[int, int, int], line: int,
+    dash: int,
+) -> None:
+    """The outline ``draw.rectangle(rect, width=line)`` would draw, in dashes of ``dash`` pixels
+    that alternate ``colour`` and ``FAULT_COLOUR``, counted from the top-left corner."""
+    left, top, right, bottom = rect
+    inner = (min(left + line - 1, right), min(top + line - 1, bottom),
+             max(right - line + 1, left), max(bottom - line + 1, top))
+    colours = ((*colour, 255), (*FAULT_COLOUR, 255))
+    for x in range(left, right + 1, dash):  # top and bottom bands
+        end = min(x + dash - 1, right)
+        fill = colours[(x - left) // dash % 2]
+        draw.rectangle((x, top, end, inner[1]), fill=fill)
+        draw.rectangle((x, inner[3], end, bottom), fill=fill)
+    for y in range(top, bottom + 1, dash):  # left and right bands
+        end = min(y + dash - 1, bottom)
+        fill = colours[(y - top) // dash % 2]
+        draw.rectangle((left, y, inner[0], end), fill=fill)
+        draw.rectangle((inner[2], y, right, end), fill=fill)
 
 
 def _label_place(

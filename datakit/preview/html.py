@@ -9,29 +9,18 @@ their boxes; findings are listed per sample and the span or message they point a
 from __future__ import annotations
 
 import html
-import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from datakit.findings import Finding
-from datakit.preview.layout import SamplePlan
-from datakit.qwenvl.grammar import (
-    Box,
-    Image,
-    ParsedValue,
-    PictureLabel,
-    Ref,
-    Segment,
-    Text,
-    render_segment,
-)
+from datakit.preview import conversation
+from datakit.preview.cut import CutMark
+from datakit.preview.layout import FAULT_COLOUR, PlannedBox, SamplePlan
+from datakit.qwenvl.picture_refs import pictures_text
 
 HEADER_COLOUR = "#1d3557"
 ERROR_COLOUR = "#ffd6d9"
 WARNING_COLOUR = "#fff1b8"
-
-_MESSAGE_PATH = re.compile(r"^\$\[\d+\]\.conversations\[(\d+)\]")
 
 CSS = f"""
 * {{ box-sizing: border-box; }}
@@ -71,7 +60,20 @@ ul.findings li {{ padding: 4px 8px; margin: 0 0 4px; border-radius: 4px; }}
 mark {{ border-radius: 2px; padding: 0 1px; }}
 code {{ font-family: ui-monospace, monospace; }}
 footer {{ padding: 8px 24px 24px; font-size: 12px; color: #555; }}
+.legend {{ font-size: 13px; margin: 0 0 14px; }}
+.swatch {{ display: inline-block; width: 28px; height: 14px; vertical-align: middle;
+  margin: 0 4px 0 12px; }}
+.swatch.good {{ border: 3px solid #ff00ff; }}
+.swatch.faulty {{ border: 3px dashed rgb{FAULT_COLOUR}; background: #fff; }}
+ul.boxes {{ font-size: 13px; margin: 0 0 10px; padding-left: 18px; }}
 """
+LEGEND = (
+    "<p class=\"legend\"><span class=\"swatch good\"></span>a box on its one picture, with "
+    "no finding<span class=\"swatch faulty\"></span>a box with findings: dashed in its colour "
+    "and red, its rule codes first in its label. A box whose picture the text does not say "
+    "(P004) is drawn on each picture it may mark, labelled &#8220;? &#8230; (one of Pictures "
+    "1, 2)&#8221;; it is not an object on each.</p>\n"
+)
 
 
 @dataclass
@@ -95,6 +97,7 @@ class SampleView:
     pictures: list[PictureView]
     findings: list[Finding] = field(default_factory=list)
     error: str | None = None
+    cut: CutMark | None = None  # where the trainer cuts the sample at max_len
 
 
 def render_gallery(samples: Sequence[SampleView], title: str, notes: Sequence[str]) -> str:
@@ -103,10 +106,12 @@ def render_gallery(samples: Sequence[SampleView], title: str, notes: Sequence[st
     parts = [
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
-        f"<title>{e(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
+        f"<title>{e(title)}</title>\n<style>{CSS}{conversation.CSS}</style>\n</head>\n"
+        "<body>\n",
         f"<header><h1>{e(title)}</h1>",
         *(f"<p>{e(note)}</p>" for note in notes),
         "</header>\n<main>\n",
+        LEGEND,
     ]
     if not samples:
         parts.append("<p>No sample matched the selection.</p>\n")
@@ -135,7 +140,8 @@ def _sample(number: int, view: SampleView) -> str:
             out.append(f"<li class=\"sev-{e(f.severity.value)}\"><code>{e(f.code)}</code> "
                        f"{e(f.name)}: {e(f.message)}</li>")
         out.append("</ul>")
-    out.extend(_messages(view))
+    out.extend(_faulty_boxes(view.plan.faulty))
+    out.extend(conversation.messages_html(view.plan, view.findings, view.cut))
     for m_index, offset, reason in view.plan.undrawable:
         out.append(f"<p class=\"where\">box in message {m_index + 1} at character {offset} "
                    f"not drawn: {e(reason)}</p>")
@@ -153,101 +159,19 @@ def _picture(p: PictureView) -> str:
             f"alt=\"{e(caption)}\"><figcaption>{e(caption)}</figcaption></figure>")
 
 
-def _messages(view: SampleView) -> list[str]:
+def _faulty_boxes(boxes: Sequence[PlannedBox]) -> list[str]:
+    """The boxes drawn dashed, once each, with what is wrong and where they are drawn."""
+    if not boxes:
+        return []
     e = html.escape
-    marks = _finding_marks(view.findings)
-    out = []
-    for m_index, (message, parsed) in enumerate(view.plan.messages):
-        role = message.get("from") if isinstance(message, dict) else None
-        role_text = role if isinstance(role, str) else json.dumps(role, ensure_ascii=False)
-        css_role = role if role in ("user", "assistant") else "other"
-        flagged = " flagged" if m_index in marks.whole_messages else ""
-        out.append(f"<div class=\"msg {css_role}{flagged}\"><span class=\"role\">"
-                   f"{e(role_text)}</span><div class=\"value\">")
-        if parsed is None:
-            value = message.get("value") if isinstance(message, dict) else message
-            out.append(e(json.dumps(value, ensure_ascii=False)))
+    out = ["<ul class=\"boxes\">"]
+    for box in boxes:
+        where = f"message {box.message_index + 1} at character {box.start}"
+        if box.ambiguous:
+            drawn = f"ambiguous: one of {pictures_text(box.candidates)}, drawn on each"
         else:
-            out.append(_value(parsed, view.plan, m_index, marks.offsets.get(m_index, {})))
-        out.append("</div></div>")
+            drawn = "drawn dashed"
+        out.append(f"<li>{e(' '.join(box.codes))} box &#8220;{e(box.label)}&#8221; in {where}: "
+                   f"{e(drawn)}</li>")
+    out.append("</ul>")
     return out
-
-
-@dataclass
-class _Marks:
-    whole_messages: set[int] = field(default_factory=set)
-    offsets: dict[int, dict[int, str]] = field(default_factory=dict)  # message -> offset -> sev
-
-
-def _finding_marks(findings: Sequence[Finding]) -> _Marks:
-    marks = _Marks()
-    for f in findings:
-        match = _MESSAGE_PATH.match(f.location.json_path or "")
-        if match is None:
-            continue
-        m_index = int(match.group(1))
-        if f.location.char_offset is None:
-            marks.whole_messages.add(m_index)
-        else:
-            at = marks.offsets.setdefault(m_index, {})
-            if at.get(f.location.char_offset) != "error":
-                at[f.location.char_offset] = f.severity.value
-    return marks
-
-
-def _value(
-    parsed: ParsedValue, plan: SamplePlan, m_index: int, flagged: dict[int, str]
-) -> str:
-    e = html.escape
-    value_end = parsed.segments[-1].end if parsed.segments else 0
-    out = []
-    for segment in parsed.segments:
-        hits = [(o, sev) for o, sev in flagged.items() if segment.start <= o < segment.end]
-        if not hits and segment is parsed.segments[-1]:
-            hits = [(o, sev) for o, sev in flagged.items() if o >= value_end]
-        if isinstance(segment, Text):
-            out.append(_text(segment, hits))
-            continue
-        text = e(render_segment(segment))
-        colour = plan.colours.get((m_index, segment.start))
-        style = f" style=\"background: rgba{(*colour, 0.35)}\"" if colour else ""
-        kind = _kind(segment)
-        span = f"<span class=\"tag {kind}\"{style}>{text}</span>"
-        if hits:
-            span = f"<mark class=\"sev-{_worst(hits)}\">{span}</mark>"
-        out.append(span)
-    return "".join(out)
-
-
-def _text(segment: Text, hits: list[tuple[int, str]]) -> str:
-    """Plain text; a flagged offset marks the word (or character) it points at."""
-    e = html.escape
-    if not hits:
-        return e(segment.text)
-    out, pos = [], 0
-    for offset, severity in sorted(hits):
-        local = min(max(offset - segment.start, pos), len(segment.text))
-        end = local + 1
-        while end < len(segment.text) and not segment.text[end].isspace() and end - local < 24:
-            end += 1
-        out.append(e(segment.text[pos:local]))
-        out.append(f"<mark class=\"sev-{severity}\">{e(segment.text[local:end]) or ' '}</mark>")
-        pos = max(pos, end)
-    out.append(e(segment.text[pos:]))
-    return "".join(out)
-
-
-def _kind(segment: Segment) -> str:
-    if isinstance(segment, Image):
-        return "img"
-    if isinstance(segment, PictureLabel):
-        return "pic"
-    if isinstance(segment, (Ref, Box)):
-        return "ref" if isinstance(segment, Ref) else "box"
-    return "quad"
-
-
-def _worst(hits: list[tuple[int, str]]) -> str:
-    order = {"error": 2, "warning": 1, "info": 0}
-    return max((sev for _, sev in hits), key=lambda s: order.get(s, 0))
-

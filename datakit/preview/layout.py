@@ -1,19 +1,24 @@
-"""Which box belongs to which picture, with which label and colour.
+"""Which box belongs to which picture, with which label, colour and faults.
 
-A box belongs to the pictures of the latest message with ``<img>`` before it: usually one
-picture, the latest (what Qwen-VL's own ``draw_bbox_on_latest_picture`` assumes). When that
-message shows several pictures the format does not say which one a box refers to, so the box is
-drawn on each of them and the reader sees where it fits. A box is labelled with the latest
-``<ref>`` before it in the same message. Boxes with the same label share a colour. Boxes before
-any image, and malformed boxes, cannot be drawn; they are listed instead.
+A box goes on the picture ``qwenvl.picture_refs`` finds for it: usually the one picture of the
+latest message with pictures (what Qwen-VL's own ``draw_bbox_on_latest_picture`` assumes), or the
+one its question names. When the text cannot say which (P004), the box is drawn on each candidate
+picture as "one of" them, never as a plain object on each. A box is labelled with the latest
+``<ref>`` before it in the same message; boxes with the same label share a colour. A box's faults
+(rule codes) come from the box itself (B002 off the grid, B003 corners swapped, B004 no area,
+P004 ambiguous), whatever the validation settings, plus the codes of any finding located at its
+tag. Boxes before any picture, and malformed boxes, cannot be drawn; they are listed instead.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from datakit.qwenvl.grammar import Box, Image, ParsedValue, Ref, parse_value
+from datakit.findings import Finding
+from datakit.qwenvl.grammar import Box, ParsedValue, Ref, parse_value
+from datakit.qwenvl.picture_refs import BoxPlace, pictures_text, place_boxes
 
 # Pure, saturated colours: rare as exact pixel values in photographs, so a drawn outline can be
 # told apart from the picture (the tests rely on that).
@@ -27,15 +32,37 @@ PALETTE: tuple[tuple[int, int, int], ...] = (
     (255, 0, 128),
     (128, 0, 255),
 )
+# The dashes of a box with faults alternate its colour with this one (not in the palette).
+FAULT_COLOUR = (255, 0, 0)
+AMBIGUOUS = "P004"
 
 
 @dataclass(frozen=True)
 class PlannedBox:
+    """One box to draw. ``candidates`` are the pictures it may mark when it is ambiguous (it is
+    then drawn on each); ``codes`` are the rule codes of its faults (none: a good box)."""
+
     xyxy_norm1000: tuple[int, int, int, int]
     label: str
     colour: tuple[int, int, int]
     message_index: int
     start: int  # character offset of the <box> tag in its value
+    candidates: tuple[int, ...] = ()
+    codes: tuple[str, ...] = ()
+
+    @property
+    def ambiguous(self) -> bool:
+        return len(self.candidates) > 1
+
+    def caption(self) -> str:
+        """The label drawn on the picture: the rule codes first, then ``?`` and "one of" the
+        candidates for an ambiguous box."""
+        parts = [*self.codes]
+        if self.ambiguous:
+            parts += ["?", self.label, f"(one of {pictures_text(self.candidates)})"]
+        else:
+            parts.append(self.label)
+        return " ".join(parts)
 
 
 @dataclass
@@ -49,39 +76,46 @@ class PlannedPicture:
 @dataclass
 class SamplePlan:
     """The parsed messages (``None`` where a value is not a string), the pictures with their
-    boxes, and what cannot be drawn."""
+    boxes, the boxes with faults (once each), and what cannot be drawn."""
 
     messages: list[tuple[Any, ParsedValue | None]]
     pictures: list[PlannedPicture]
     undrawable: list[tuple[int, int, str]]  # (message index, char offset, reason)
     colours: dict[tuple[int, int], tuple[int, int, int]]  # (message, offset) of ref/box
+    faulty: list[PlannedBox] = field(default_factory=list)
+    # (message, offset) of a drawn box -> the pictures it is drawn on
+    drawn_on: dict[tuple[int, int], tuple[int, ...]] = field(default_factory=dict)
 
 
-
-def plan_sample(record: Any) -> SamplePlan:
-    """Plan the drawing of one decoded record (any JSON value)."""
+def plan_sample(record: Any, findings: Sequence[Finding] = ()) -> SamplePlan:
+    """Plan the drawing of one decoded record (any JSON value); ``findings`` are the record's
+    findings, whose codes are added to the boxes they point at."""
     conversations = record.get("conversations") if isinstance(record, dict) else None
     plan = SamplePlan([], [], [], {})
     if not isinstance(conversations, list):
         return plan
-    group: list[PlannedPicture] = []  # the pictures of the latest message that has any
+    for message in conversations:
+        value = message.get("value") if isinstance(message, dict) else None
+        plan.messages.append((message, parse_value(value) if isinstance(value, str) else None))
+    places = {
+        (place.message_index, place.start): place
+        for place in place_boxes(
+            (i, message.get("from"), message["value"], parsed)
+            for i, (message, parsed) in enumerate(plan.messages)
+            if parsed is not None
+        )
+    }
+    at_box = _finding_codes(findings)
     label_colours: dict[str, tuple[int, int, int]] = {}
     unlabelled = 0
-    for m_index, message in enumerate(conversations):
-        value = message.get("value") if isinstance(message, dict) else None
-        parsed = parse_value(value) if isinstance(value, str) else None
-        plan.messages.append((message, parsed))
+    for m_index, (_, parsed) in enumerate(plan.messages):
         if parsed is None:
             continue
         ref: Ref | None = None
-        if any(isinstance(segment, Image) for segment in parsed.segments):
-            group = []
+        for image in parsed.images():
+            plan.pictures.append(PlannedPicture(len(plan.pictures) + 1, image.path, m_index))
         for segment in parsed.segments:
-            if isinstance(segment, Image):
-                picture = PlannedPicture(len(plan.pictures) + 1, segment.path, m_index)
-                plan.pictures.append(picture)
-                group.append(picture)
-            elif isinstance(segment, Ref):
+            if isinstance(segment, Ref):
                 ref = segment
                 colour = _colour(label_colours, segment.text.strip())
                 plan.colours[(m_index, segment.start)] = colour
@@ -92,27 +126,71 @@ def plan_sample(record: Any) -> SamplePlan:
                     label = f"box {unlabelled}"
                 colour = _colour(label_colours, label)
                 plan.colours[(m_index, segment.start)] = colour
-                _place_box(plan, group, segment, label, colour, m_index)
+                place = places[(m_index, segment.start)]
+                codes = at_box.get((m_index, segment.start), set())
+                _place_box(plan, place, segment, label, colour, codes)
     return plan
 
 
 def _place_box(
     plan: SamplePlan,
-    group: list[PlannedPicture],
+    place: BoxPlace,
     box: Box,
     label: str,
     colour: tuple[int, int, int],
-    m_index: int,
+    codes: set[str],
 ) -> None:
+    m_index = place.message_index
     if box.xyxy_norm1000 is None:
         plan.undrawable.append((m_index, box.start, "malformed coordinates"))
-    elif not group:
+        return
+    if not place.candidates:
         plan.undrawable.append((m_index, box.start, "no picture before this box"))
-    else:
-        for picture in group:
-            picture.boxes.append(
-                PlannedBox(box.xyxy_norm1000, label, colour, m_index, box.start)
-            )
+        return
+    picture = place.picture
+    on = place.candidates if picture is None else (picture,)
+    codes = codes | set(box_faults(box.xyxy_norm1000))
+    if place.ambiguous:
+        codes.add(AMBIGUOUS)
+    planned = PlannedBox(box.xyxy_norm1000, label, colour, m_index, box.start,
+                         place.candidates if place.ambiguous else (), tuple(sorted(codes)))
+    for number in on:
+        plan.pictures[number - 1].boxes.append(planned)
+    plan.drawn_on[(m_index, box.start)] = on
+    if planned.codes:
+        plan.faulty.append(planned)
+
+
+def box_faults(xyxy_norm1000: tuple[int, int, int, int]) -> tuple[str, ...]:
+    """The box rules' verdicts on one well-formed box (as ``validation.rules.boxes`` judges)."""
+    x1, y1, x2, y2 = xyxy_norm1000
+    codes = ["B002"] if max(xyxy_norm1000) >= 1000 else []
+    if x1 > x2 or y1 > y2:
+        codes.append("B003")
+    elif x1 == x2 or y1 == y2:
+        codes.append("B004")
+    return tuple(codes)
+
+
+def _finding_codes(findings: Sequence[Finding]) -> dict[tuple[int, int], set[str]]:
+    """(message, char offset) -> codes of the findings located there."""
+    out: dict[tuple[int, int], set[str]] = {}
+    for f in findings:
+        m_index = message_index(f.location.json_path)
+        if m_index is not None and f.location.char_offset is not None:
+            out.setdefault((m_index, f.location.char_offset), set()).add(f.code)
+    return out
+
+
+def message_index(json_path: str | None) -> int | None:
+    """The message a finding's JSON path points into (``$[3].conversations[2].value``)."""
+    if not json_path:
+        return None
+    head, sep, rest = json_path.partition(".conversations[")
+    if not sep or not head.startswith("$["):
+        return None
+    digits = rest.partition("]")[0]
+    return int(digits) if digits.isdigit() else None
 
 
 def _colour(

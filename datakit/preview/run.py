@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from datakit.errors import InputError
 from datakit.io.records import FileProblem
+from datakit.preview.cut import mark_cuts
 from datakit.preview.fonts import LabelFont, find_cjk_font, load_label_font
 from datakit.preview.html import PictureView, SampleView, render_gallery
 from datakit.preview.layout import PlannedPicture, plan_sample
@@ -55,6 +56,8 @@ class PreviewResult:
     pictures_failed: Counter[str] = field(default_factory=Counter)
     boxes_drawn: int = 0
     boxes_undrawable: int = 0
+    boxes_faulty: int = 0  # drawn dashed: boxes with findings (ambiguous ones included)
+    boxes_ambiguous: int = 0
     font_name: str = ""
     font_cjk: bool = False
     cjk_labels: bool = False
@@ -95,15 +98,19 @@ def write_preview(
                         output_folder=images)
     views: list[SampleView] = []
     written: set[str] = set()
+    cuts, cut_note = mark_cuts([c.record for c in selection.chosen], options.settings)
     for number, chosen in enumerate(selection.chosen, 1):
         if found is not None:
             chosen.findings = found.by_sample.get((chosen.file, chosen.index), [])
-        views.append(_render_sample(number, chosen, root, images, fonts, options, result,
-                                    written))
+        view = _render_sample(number, chosen, root, images, fonts, options, result, written)
+        view.cut = cuts[number - 1]
+        views.append(view)
     _remove_stale(images, written)
     sample_font = fonts.get(16)
     result.font_name, result.font_cjk = sample_font.name, sample_font.cjk
     notes = _notes(paths, selection.candidates, len(views), options, sample_font)
+    if cut_note:
+        notes.append(cut_note)
     if found is not None:
         notes.extend(f"{f.location.file}: {f.code} {f.name}: {f.message}"
                      for f in found.file_level[:_FILE_NOTES])
@@ -127,8 +134,10 @@ def _render_sample(
 ) -> SampleView:
     from datakit.stats.sample import record_id
 
-    plan = plan_sample(chosen.record)
+    plan = plan_sample(chosen.record, chosen.findings)
     result.boxes_undrawable += len(plan.undrawable)
+    result.boxes_faulty += len(plan.faulty)
+    result.boxes_ambiguous += sum(box.ambiguous for box in plan.faulty)
     pictures = []
     for picture in plan.pictures:
         view = _render_picture(number, picture, root, images, fonts, options, result)
@@ -248,6 +257,10 @@ def describe(result: PreviewResult) -> list[str]:
     if result.pictures_failed:
         failed = ", ".join(f"{reason} {n}" for reason, n in sorted(result.pictures_failed.items()))
         lines.append(f"pictures not drawn: {failed}")
+    if result.boxes_faulty:
+        lines.append(f"{result.boxes_faulty} box(es) with findings drawn dashed"
+                     + (f", {result.boxes_ambiguous} of them ambiguous (P004: drawn on each "
+                        "picture they may mark)" if result.boxes_ambiguous else ""))
     if result.boxes_undrawable:
         lines.append(f"{result.boxes_undrawable} box(es) could not be placed on a picture")
     if result.cjk_labels and not result.font_cjk:

@@ -46,13 +46,14 @@ def test_gallery_with_findings_is_offline_and_escaped(dataset: Path) -> None:
     assert result.stdout.splitlines() == [
         f"wrote 2 sample(s), 1 picture(s), 1 box(es) to {Path('gallery') / 'index.html'}",
         "pictures not drawn: URL 1",
+        "1 box(es) with findings drawn dashed",
     ]
     page = (dataset / "gallery" / "index.html").read_text(encoding="utf-8")
     # only the samples the validator flags (B002: 1200 is off the grid; a remote image), with
     # their findings marked
     assert page.count("<article") == 2
     assert "<code>B002</code>" in page
-    assert re.search(r'<mark class="sev-error"><span class="tag box"', page)
+    assert re.search(r'<mark class="sev-error"><span class="tag box faulty"', page)
     assert page.count('class="sample flagged"') == 2
     # every piece of data escaped
     assert "<script" not in page and "<b>" not in page and "<i>" not in page

@@ -34,13 +34,25 @@ def test_boxes_go_to_the_latest_picture_with_their_ref() -> None:
     assert plan.undrawable == []
 
 
-def test_several_pictures_in_one_message_each_get_the_box() -> None:
+def test_a_box_after_several_pictures_goes_on_each_as_one_of_them() -> None:
     record = {"conversations": [
         _msg("user", "Picture 1: <img>a.jpg</img>\nPicture 2: <img>b.jpg</img>\n?"),
         _msg("assistant", "<ref>tree</ref><box>(1,2),(3,4)</box>"),
     ]}
     plan = plan_sample(record)
-    assert [[b.label for b in p.boxes] for p in plan.pictures] == [["tree"], ["tree"]]
+    tree = [("tree", (1, 2), ("P004",), "P004 ? tree (one of Pictures 1, 2)")]
+    assert [[(b.label, b.candidates, b.codes, b.caption()) for b in p.boxes]
+            for p in plan.pictures] == [tree, tree]
+
+
+def test_a_box_whose_question_names_a_picture_goes_on_that_one() -> None:
+    record = {"conversations": [
+        _msg("user", "Picture 1: <img>a.jpg</img>\nPicture 2: <img>b.jpg</img>\n图2中的树在哪？"),
+        _msg("assistant", "<ref>树</ref><box>(1,2),(3,4)</box>"),
+    ]}
+    plan = plan_sample(record)
+    assert [[(b.label, b.codes) for b in p.boxes] for p in plan.pictures] == [[], [("树", ())]]
+    assert plan.faulty == []
 
 
 def test_boxes_that_cannot_be_drawn_are_listed() -> None:
