@@ -52,13 +52,20 @@ class LabelFont:
 def find_cjk_font(explicit: str | Path | None = None) -> str | None:
     """The CJK font file to use: ``explicit`` (must exist), ``$DATAKIT_FONT``, then the first
     installed candidate; ``None`` when there is none."""
+    from datakit.io.safe_open import system_file_detail, system_folder
+
     if explicit is not None:
         if not Path(explicit).is_file():
             raise InputError(f"font file {explicit} not found",
                              fix="give a .ttf/.ttc/.otf file, or leave --font out")
+        # /proc and /sys hold regular-looking files whose reading blocks or consumes data.
+        system = system_folder(os.path.realpath(explicit))
+        if system is not None:
+            raise InputError(f"font file {explicit}: {system_file_detail(system)}",
+                             fix="give a .ttf/.ttc/.otf file, or leave --font out")
         return str(explicit)
     from_env = os.environ.get(FONT_ENV)
-    if from_env and Path(from_env).is_file():
+    if from_env and Path(from_env).is_file() and not system_folder(os.path.realpath(from_env)):
         return from_env
     for candidate in CJK_FONT_CANDIDATES:
         if Path(candidate).is_file():

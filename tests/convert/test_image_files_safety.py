@@ -112,3 +112,13 @@ def test_convert_coco_skips_a_symlink_into_proc(root: Path) -> None:
         f"{root}/kmsg.jpg resolves to /proc/kmsg, outside the image root"]
     records = json.loads(out.read_text(encoding="utf-8"))
     assert [r["id"] for r in records] == ["coco-1-grounding-1"]
+
+
+def test_a_font_under_proc_is_refused_before_it_is_loaded() -> None:
+    from datakit.errors import InputError
+    from datakit.preview.fonts import find_cjk_font
+
+    with pytest.raises(InputError) as raised:
+        find_cjk_font("/proc/self/environ")
+    assert raised.value.message == (
+        f"font file /proc/self/environ: a system file under /proc {SYSTEM}")
