@@ -239,6 +239,11 @@ def load_prompt_file(path: Path) -> PromptSet:
         # Both parsers recurse once per level of nesting.
         raise ConfigError(f"{path}: lists or tables nested too deeply",
                           fix="templates are {slot: {language: [template, ...]}}") from None
+    except ValueError:
+        # Both parsers' syntax errors are handled above; this is int() refusing a number of
+        # more digits than it converts (4,300 by default).
+        raise ConfigError(f"{path}: an integer longer than Python reads",
+                          fix="templates are {slot: {language: [template, ...]}}") from None
     return prompt_set_from_data(data, str(path))
 
 
