@@ -346,7 +346,7 @@ class JsonArraySplitter:
                     if exc.pos < len(text) and not exc.msg.startswith("Unterminated string"):
                         yield self._mismatch(pending, text, exc)
                         return
-                except RecursionError:
+                except (RecursionError, ValueError):  # too deep, or an int() of too many digits
                     pass
                 else:
                     yield self._record(

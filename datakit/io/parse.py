@@ -5,7 +5,8 @@ that matter here, so a record takes the slow path whenever one could apply:
 
 - orjson rejects ``NaN``/``Infinity`` (json accepts them: parsed, with a note), lone surrogate
   escapes (accepted, with a note) and numbers that overflow a float;
-- orjson turns integers beyond 64 bits into floats (json keeps them exact);
+- orjson turns integers beyond 64 bits into floats (json keeps them exact), and json itself
+  fails on integers longer than ``int()`` converts (4,300 digits by default): an error here;
 - both keep the last of duplicate keys silently. A record has a duplicate key exactly when it has
   more strings than its parsed value: a cheap count of unescaped quotes in the raw bytes and in
   orjson's re-serialisation decides, and only then a hook names the path of the duplicate.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from typing import Any
 
 import orjson
@@ -114,7 +116,38 @@ def _parse_slow(rec: RawRecord, raw: bytes) -> ParsedRecord:
             rec.line,
             rec.column,
         )
+    except ValueError:
+        # Only int() raises a plain ValueError in json.loads: too many digits to convert.
+        return _long_int_failure(rec, text)
     return ParsedRecord(rec, value, notes=tuple(_notes(rec.index, value, duplicates)))
+
+
+def _long_int_failure(rec: RawRecord, text: str) -> ParsedRecord:
+    limit = int_digit_limit()
+    found = None
+    if limit:
+        # The first run of too many digits outside every string.
+        strings = r'"[^"\\]*(?:\\.[^"\\]*)*"'
+        pattern = re.compile(strings + r"|-?(\d{" + str(limit + 1) + ",})")
+        found = next((m for m in pattern.finditer(text) if m.group(1)), None)
+    if found is None:
+        return _failed(rec, "invalid JSON for Python: json.load fails (ValueError)",
+                       rec.line, rec.column)
+    line, column = _at(rec, text, found.start())
+    return _failed(
+        rec,
+        f"invalid JSON for Python: an integer of {len(found.group(1)):,} digits; json.load"
+        f" fails on integers over {limit:,} digits (ValueError)",
+        line,
+        column,
+    )
+
+
+def int_digit_limit() -> int:
+    """The most digits ``int()`` converts in this process (``sys.get_int_max_str_digits``:
+    4,300 unless changed), or 0 for no limit."""
+    getter = getattr(sys, "get_int_max_str_digits", None)
+    return int(getter()) if getter is not None else 0
 
 
 def _at(rec: RawRecord, text: str, pos: int) -> tuple[int | None, int | None]:
