@@ -22,6 +22,7 @@ from typing import Any, Literal
 from datakit.convert.image_files import ImageProblem, ImageSize, unsafe_relative_path
 from datakit.convert.prompts import SPECIAL_TEXT_RE, PromptPicker, PromptSet
 from datakit.convert.refcoco_prompts import QWEN, AnswerStyle
+from datakit.convert.shown import shown
 from datakit.convert.tally import Tally
 from datakit.qwenvl.boxes import GridBox, Rounding, xywh_px_to_grid, xyxy_px_to_grid
 from datakit.qwenvl.grammar import box_tag, picture
@@ -34,6 +35,10 @@ GroupBy = Literal["sentence", "ref"]
 # The model slices the <img> span and looks for the first <imgpad>: paths of 255 or 256 bytes
 # pass the tokenizer and then fail inside the model (see docs: the effective limit is 254).
 MAX_IMAGE_PATH_BYTES = 254
+# A referring expression is a phrase (RefCOCOg's longest are a few hundred characters). A longer
+# text is not one, and the output must not grow with it: a pickle can give one long string to
+# every sentence it holds.
+MAX_EXPRESSION_CHARS = 2000
 REF, SENTENCE = "ref", "sentence"
 
 SizeReader = Callable[[str], "ImageSize | ImageProblem"]
@@ -137,6 +142,8 @@ PROBLEM_REASONS = frozenset(
         "box-empty-in-pixels",
         "empty-expression",
         "expression-has-tag",
+        "expression-too-long",
+        "repeated-object",  # a pickle object (ref, sentence list, sentence) referred to again
     }
 )
 
@@ -251,6 +258,11 @@ class _Converter:
         seen_text: set[str] = set()
         seen_keys: set[str] = set()
         for position, sentence in enumerate(item.sentences):
+            if len(sentence.text) > MAX_EXPRESSION_CHARS:
+                self.tally.skip(SENTENCE, "expression-too-long",
+                                f"{item.where}: {len(sentence.text):,} characters (at most "
+                                f"{MAX_EXPRESSION_CHARS:,}): {shown(sentence.text)}")
+                continue
             text = clean_expression(sentence.text)
             if not text:
                 self.tally.skip(SENTENCE, "empty-expression", item.where)
@@ -258,11 +270,11 @@ class _Converter:
             special = SPECIAL_TEXT_RE.search(text)
             if special is not None:
                 self.tally.skip(
-                    SENTENCE, "expression-has-tag", f"{item.where}: {text!r}"
+                    SENTENCE, "expression-has-tag", f"{item.where}: {shown(text)}"
                 )
                 continue
             if text in seen_text:
-                self.tally.skip(SENTENCE, "duplicate-in-ref", f"{item.where}: {text!r}")
+                self.tally.skip(SENTENCE, "duplicate-in-ref", f"{item.where}: {shown(text)}")
                 continue
             key = str(sentence.sent_id) if sentence.sent_id is not None else f"i{position}"
             if key in seen_keys:
@@ -330,9 +342,9 @@ def _record(record_id: str, picture_prefix: str, turns: list[tuple[str, str]]) -
 def _path_problem(image_file: str, path: str, under_root: bool) -> tuple[str, str] | None:
     unsafe = unsafe_relative_path(image_file) if under_root else None
     if unsafe is not None:
-        return "unsafe-path", f"{image_file!r} {unsafe}"
+        return "unsafe-path", f"{shown(image_file)} {unsafe}"
     if SPECIAL_TEXT_RE.search(path) is not None:
-        return "path-has-tag", repr(path)
+        return "path-has-tag", shown(path)
     size = len(path.encode("utf-8"))
     if size > MAX_IMAGE_PATH_BYTES:
         return "path-too-long", f"{size} bytes (the limit is {MAX_IMAGE_PATH_BYTES})"

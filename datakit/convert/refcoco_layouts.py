@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from datakit.convert.refcoco import BboxFormat, RefSentence
-from datakit.convert.refcoco_raw import box_of
+from datakit.convert.refcoco_raw import box_of, finite_float
+from datakit.convert.shown import shown
 
 Layout = Literal["jxu124", "lmms-lab", "qwen-eval", "generic"]
 LAYOUTS: tuple[Layout, ...] = ("jxu124", "lmms-lab", "qwen-eval", "generic")
@@ -91,8 +92,8 @@ def read_row(layout: Layout, row: dict[str, Any], text_field: str) -> RowRef:
 
 def _jxu124(row: dict[str, Any], text_field: str) -> RowRef:
     ref_id = row.get("ref_id")
-    if not isinstance(ref_id, int) or isinstance(ref_id, bool):
-        raise RowProblem("malformed", f"ref_id is {ref_id!r}, not an integer")
+    if not isinstance(ref_id, int) or isinstance(ref_id, bool) or _long_int(ref_id):
+        raise RowProblem("malformed", f"ref_id is {shown(ref_id)}, not an integer id")
     info = row.get("raw_image_info")
     if isinstance(info, str):
         info = _json(info, "raw_image_info")
@@ -115,11 +116,11 @@ def _jxu124(row: dict[str, Any], text_field: str) -> RowRef:
 
 
 def _lmms(row: dict[str, Any]) -> RowRef:
-    question_id = row.get("question_id")
+    question_id = _no_long_int(row, "question_id")
     key = str(question_id) if isinstance(question_id, int | str) and question_id != "" else None
     file_name = row.get("file_name")
     if not isinstance(file_name, str) or not file_name:
-        raise RowProblem("malformed", f"file_name is {file_name!r}")
+        raise RowProblem("malformed", f"file_name is {shown(file_name)}")
     stripped = _REFER_SUFFIX_RE.fullmatch(file_name)
     if stripped is not None:
         file_name = stripped.group(1) + stripped.group(2)
@@ -150,7 +151,7 @@ def _generic(row: dict[str, Any], text_field: str) -> RowRef:
         sentences = _sentence_dicts(value, text_field)
     else:
         sentences = _strings(value, column)
-    ref_id = row.get("ref_id")
+    ref_id = _no_long_int(row, "ref_id")
     key = str(ref_id) if isinstance(ref_id, int | str) and not isinstance(ref_id, bool) else None
     image_file = image_file.replace("\\", "/")
     while image_file.startswith("./"):
@@ -169,7 +170,8 @@ def _generic(row: dict[str, Any], text_field: str) -> RowRef:
 def _box(row: dict[str, Any]) -> tuple[float, float, float, float]:
     box = box_of(row.get("bbox"))
     if box is None:
-        raise RowProblem("malformed-box", f"bbox is {row.get('bbox')!r}, not four finite numbers")
+        raise RowProblem("malformed-box",
+                         f"bbox is {shown(row.get('bbox'))}, not four finite numbers")
     return box
 
 
@@ -182,7 +184,8 @@ def _sentence_dicts(value: Any, text_field: str) -> tuple[RefSentence, ...]:
         if not isinstance(text, str):
             raise RowProblem("malformed", f"sentences[{position}].{text_field} is not text")
         sent_id = sentence.get("sent_id")
-        out.append(RefSentence(text, sent_id if isinstance(sent_id, int | str) else None))
+        known = isinstance(sent_id, int | str) and not _long_int(sent_id)
+        out.append(RefSentence(text, sent_id if known else None))
     return tuple(out)
 
 
@@ -199,9 +202,21 @@ def _split(value: Any) -> str | None:
 
 
 def _size(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < float("inf"):
-        return float(value)
-    return None
+    number = finite_float(value)
+    return number if number is not None and number > 0 else None
+
+
+def _long_int(value: Any) -> bool:
+    """An integer beyond 64 bits: no source's id, and it would go whole into record ids."""
+    return isinstance(value, int) and not -(1 << 63) <= value < 1 << 63
+
+
+def _no_long_int(row: dict[str, Any], column: str) -> Any:
+    """``row[column]``; an integer beyond 64 bits is no id (it would fill every record id)."""
+    value = row.get(column)
+    if _long_int(value):
+        raise RowProblem("malformed", f"{column} is {shown(value)}, not an id")
+    return value
 
 
 def _json(text: str, column: str) -> Any:

@@ -14,12 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeGuard
 
+import orjson
+
 from datakit.convert.refcoco import REF, SENTENCE, RefItem, RefSentence
 from datakit.convert.refer_pickle import Py2Text, load_refs_pickle
+from datakit.convert.shown import shown
 from datakit.convert.tally import Tally
 from datakit.errors import InputError
 
 TextField = str  # "sent" (refer's cleaned, lower-case text) or "raw" (as typed by annotators)
+_ID_LIMIT = 1 << 63
+_MAX_SPLIT_CHARS = 64  # train, val, testA, testB, test
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,34 +52,36 @@ def read_instances(path: Path, tally: Tally, display_name: str | None = None) ->
     Entries without a usable id are counted in ``tally.notes`` and left out; a ref that needs
     one is then skipped as pointing to an unknown id.
     """
-    import orjson
-
-    from datakit.io.source import OpenFailed, open_binary
+    from datakit.convert.coco_load import drop_segmentation
+    from datakit.convert.json_document import parse_json_bytes, read_document_bytes
 
     name = display_name or str(path)
+    fix = "use the instances.json of the refer release for this dataset"
     try:
-        with open_binary(path, name) as handle:
-            data = orjson.loads(handle.read())
-    except OpenFailed as exc:
+        raw = read_document_bytes(path, name)
+    except InputError as exc:
         raise InputError(
-            f"{name}: {exc.problem.message}",
-            fix=f"{exc.problem.fix}; the raw layout needs the instances.json next to the refs "
-            "file (or pass --instances)",
+            exc.message,
+            fix=f"{exc.fix}; the raw layout needs the instances.json next to the refs file "
+            "(or pass --instances)",
         ) from None
-    except orjson.JSONDecodeError as exc:
-        raise InputError(
-            f"{name}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})",
-            fix="use the instances.json of the refer release for this dataset",
-        ) from None
+    try:
+        # Segmentations are most of the file and never used.
+        data = orjson.loads(drop_segmentation(raw))
+    except orjson.JSONDecodeError:
+        try:  # NaN, integers beyond 64 bits: what the json module reads
+            data = parse_json_bytes(raw, path, name)
+        except InputError as exc:
+            raise InputError(exc.message, fix=fix) from None
+    del raw
     if not isinstance(data, dict) or not isinstance(data.get("images"), list):
         raise InputError(
-            f"{name}: not a COCO instances file (no 'images' list at the top level)",
-            fix="use the instances.json of the refer release for this dataset",
+            f"{name}: not a COCO instances file (no 'images' list at the top level)", fix=fix
         )
     if not isinstance(data.get("annotations"), list):
         raise InputError(
             f"{name}: not a COCO instances file (no 'annotations' list at the top level)",
-            fix="use the instances.json of the refer release for this dataset",
+            fix=fix,
         )
     images: dict[int, _Image] = {}
     for index, image in enumerate(data["images"]):
@@ -116,21 +123,37 @@ def read_refer(
         )
     py2 = Py2Text()
     items: dict[int, RefItem] = {}
+    # A pickle can refer to one object many times (memo GET): the ids of refs, sentence lists
+    # and sentences read so far, so that each is read once and a small file cannot multiply
+    # the work (or the output). Refs map to where they were read.
+    read_refs: dict[int, str] = {}
+    read_parts: set[int] = set()
     for index, raw_ref in enumerate(refs):
         tally.see(REF)
+        first = read_refs.get(id(raw_ref))
+        if first is not None:  # its sentences were counted the first time
+            tally.skip(REF, "repeated-object", f"{name} ref #{index}: the same object as {first}")
+            continue
         ref = py2.fields(raw_ref)
         sentences = ref.get("sentences") if ref is not None else None
-        n_sentences = len(sentences) if isinstance(sentences, list) else 0
+        n_sentences, list_read_before = 0, False
+        if isinstance(sentences, list):
+            list_read_before = id(sentences) in read_parts
+            read_parts.add(id(sentences))
+            n_sentences = 0 if list_read_before else len(sentences)  # counted then
         tally.see(SENTENCE, n_sentences)
         where = f"{name} ref #{index}"
         if ref is not None and _is_id(ref.get("ref_id")):
             where = f"{name} ref_id {ref['ref_id']}"
-        item_or_reason = _item(raw_ref, ref, where, instances, text_field, tally, py2)
+        if isinstance(raw_ref, dict):  # small ints and other shared scalars are no repeat
+            read_refs[id(raw_ref)] = where
+        if list_read_before:
+            _skip(tally, "repeated-object", f"{where}: its sentences list is an earlier ref's", 0)
+            continue
+        item_or_reason = _item(raw_ref, ref, where, instances, text_field, tally, py2, read_parts)
         if isinstance(item_or_reason, tuple):
             reason, detail = item_or_reason
-            tally.skip(REF, reason, f"{where}: {detail}" if detail else where)
-            if n_sentences:
-                tally.skip(SENTENCE, reason, n=n_sentences)
+            _skip(tally, reason, f"{where}: {detail}" if detail else where, n_sentences)
             continue
         assert ref is not None
         ref_id = ref["ref_id"]
@@ -145,6 +168,12 @@ def read_refer(
     return [items[ref_id] for ref_id in sorted(items)]
 
 
+def _skip(tally: Tally, reason: str, example: str, n_sentences: int) -> None:
+    tally.skip(REF, reason, example)
+    if n_sentences:
+        tally.skip(SENTENCE, reason, n=n_sentences)
+
+
 def _item(
     raw_ref: Any,
     ref: dict[str, Any] | None,
@@ -153,15 +182,16 @@ def _item(
     text_field: TextField,
     tally: Tally,
     py2: Py2Text,
+    read_parts: set[int],
 ) -> RefItem | tuple[str, str]:
     if ref is None:
         return "malformed", f"a {type(raw_ref).__name__}, not a dict"
     for key in ("ref_id", "ann_id", "image_id"):
         if not _is_id(ref.get(key)):
-            return "malformed", f"{key} is {ref.get(key)!r}, not an integer id"
+            return "malformed", f"{key} is {shown(ref.get(key))}, not an integer id"
     split = py2.text(ref.get("split"))
-    if not split:
-        return "malformed", f"split is {split!r}"
+    if not split or len(split) > _MAX_SPLIT_CHARS:
+        return "malformed", f"split is {shown(split)}"
     sentences = ref.get("sentences")
     if not isinstance(sentences, list):
         return "malformed", f"sentences is {type(sentences).__name__}, not a list"
@@ -181,6 +211,11 @@ def _item(
         return "unknown-image-id", f"image_id {ref['image_id']} is not in instances.json"
     parsed: list[RefSentence] = []
     for position, raw_sentence in enumerate(sentences):
+        if id(raw_sentence) in read_parts:
+            tally.skip(SENTENCE, "repeated-object", f"{where} sentence #{position}")
+            continue
+        if isinstance(raw_sentence, dict):
+            read_parts.add(id(raw_sentence))
         sentence = py2.fields(raw_sentence)
         text = py2.text(sentence.get(text_field)) if sentence is not None else None
         if sentence is None or text is None:
@@ -205,18 +240,30 @@ def box_of(value: Any) -> tuple[float, float, float, float] | None:
     """Four finite numbers, or ``None``."""
     if not isinstance(value, list | tuple) or len(value) != 4:
         return None
-    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+    x, y, w, h = (finite_float(v) for v in value)
+    if x is None or y is None or w is None or h is None:
         return None
-    if not all(math.isfinite(v) for v in value):
+    return (x, y, w, h)
+
+
+def finite_float(value: Any) -> float | None:
+    """``value`` as a finite float, or ``None`` (not a number, or too large for a float)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
         return None
-    return (float(value[0]), float(value[1]), float(value[2]), float(value[3]))
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond 1e308
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _size(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        return float(value) if math.isfinite(value) else None
-    return None
+    number = finite_float(value)
+    return number if number is not None and number > 0 else None
 
 
 def _is_id(value: Any) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)
+    """An integer id of at most 64 bits (COCO's and refer's ids are far smaller)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return False
+    return -_ID_LIMIT <= value < _ID_LIMIT
