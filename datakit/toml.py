@@ -1,4 +1,9 @@
-"""TOML loading on every supported Python (tomllib from 3.11, tomli before)."""
+"""TOML loading on every supported Python (tomllib from 3.11, tomli before).
+
+Whatever the text, ``loads`` returns a table or raises ``TOMLDecodeError``, also for what the
+parser itself lets escape: nesting deeper than the interpreter's stack, and an integer longer
+than ``int()`` converts (4,300 digits).
+"""
 
 from __future__ import annotations
 
@@ -21,10 +26,23 @@ class NestingTooDeep(_toml.TOMLDecodeError):  # type: ignore[misc]  # tomli: unt
         ValueError.__init__(self, "arrays or tables nested too deeply")
 
 
+class IntegerTooLong(_toml.TOMLDecodeError):  # type: ignore[misc]  # tomli: untyped on 3.10
+    """An integer of more digits than ``int()`` converts (``sys.get_int_max_str_digits``)."""
+
+    def __init__(self) -> None:
+        getter = getattr(sys, "get_int_max_str_digits", None)
+        limit = f" {getter():,}" if getter is not None else ""
+        ValueError.__init__(self, f"an integer longer than Python reads (over{limit} digits)")
+
+
 def loads(text: str) -> dict[str, Any]:
     try:
         data: dict[str, Any] = _toml.loads(text)
     except RecursionError:
         # The parser recurses once per level: thousands of '[' exhaust the stack.
         raise NestingTooDeep() from None
+    except _toml.TOMLDecodeError:
+        raise
+    except ValueError:  # the parser's only other ValueError: int() refusing too many digits
+        raise IntegerTooLong() from None
     return data

@@ -12,11 +12,12 @@ the reader then reports (F002). A configured ``include`` means every match is a 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from datakit.validation.settings import Settings
 
@@ -97,13 +98,15 @@ def _wanted(path: str, settings: Settings, base: str) -> bool:
 def not_a_dataset(path: str) -> str | None:
     """Why a ``.json`` file is not a dataset, or None when it may be one (the reader then
     judges it: anything unreadable or malformed is a finding, never a reason to skip)."""
+    from datakit.io.source import OpenFailed
+
     try:
         with _open(path) as handle:
             head = handle.read(HEAD_BYTES)
             if not head.lstrip(_LEADING_SPACE).startswith(b"{"):
                 return None
             rest = handle.read(PARSE_LIMIT_BYTES - len(head) + 1)
-    except (OSError, EOFError, ValueError):
+    except (OpenFailed, OSError, EOFError, ValueError):
         return None
     import orjson
 
@@ -134,9 +137,21 @@ def _holds_records(document: dict[str, Any]) -> bool:
     )
 
 
-def _open(path: str) -> Any:
-    if path.lower().endswith(".gz"):
-        import gzip
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
 
-        return gzip.open(path, "rb")
-    return open(path, "rb")
+
+@contextmanager
+def _open(path: str) -> Iterator[_Readable]:
+    # As the readers open: a FIFO named .json would block a plain open() until a writer
+    # appeared, and a device would be read. OpenFailed leaves the verdict to the reader.
+    from datakit.io.source import open_binary
+
+    with open_binary(Path(path), path) as raw:
+        if path.lower().endswith(".gz"):
+            import gzip
+
+            with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
+                yield unzipped
+        else:
+            yield raw

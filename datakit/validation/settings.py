@@ -62,11 +62,24 @@ def find_pyproject(start: Path) -> Path | None:
     return None
 
 
+# A configuration file is kilobytes; reading stops beyond this (a FIFO or a device is never
+# opened, see datakit.io.source.open_binary).
+CONFIG_MAX_BYTES = 16 << 20
+
+
 def _tool_table(path: Path) -> dict[str, Any] | None:
     from datakit import toml
+    from datakit.io.source import OpenFailed, open_binary
 
     try:
-        data = toml.loads(path.read_text(encoding="utf-8"))
+        with open_binary(path, str(path)) as handle:
+            data_bytes = handle.read(CONFIG_MAX_BYTES + 1)
+        if len(data_bytes) > CONFIG_MAX_BYTES:
+            raise ConfigError(f"{path}: larger than {CONFIG_MAX_BYTES >> 20} MiB, not a "
+                              "configuration file", fix="pass the project's pyproject.toml")
+        data = toml.loads(data_bytes.decode("utf-8"))
+    except OpenFailed as exc:
+        raise ConfigError(f"{path}: {exc.problem.message}", fix=exc.problem.fix) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     except toml.TOMLDecodeError as exc:
