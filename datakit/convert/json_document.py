@@ -48,21 +48,22 @@ def read_document_bytes(path: Path, display_name: str | None = None) -> bytes:
         raw = open_binary(path, name)
     except OpenFailed as exc:
         raise InputError(f"{name}: {exc.problem.message}", fix=exc.problem.fix) from None
+    limit = MAX_DOCUMENT_BYTES
+    shown = f"{limit >> 30} GiB" if limit % (1 << 30) == 0 else f"{limit >> 20:,} MiB"
     too_large = InputError(
-        f"{name}: larger than {MAX_DOCUMENT_BYTES >> 30} GiB (decompressed), the most a JSON "
-        "document is read whole",
+        f"{name}: larger than {shown} (decompressed), the most a JSON document is read whole",
         fix="check that this is the annotation file; split a larger dataset into parts",
     )
     with raw:
         gzipped = path.name.endswith(".gz")
-        if not gzipped and os.fstat(raw.fileno()).st_size > MAX_DOCUMENT_BYTES:
+        if not gzipped and os.fstat(raw.fileno()).st_size > limit:
             raise too_large
         pieces: list[bytes] = []
         total = 0
         try:
             for chunk in read_chunks(raw, gzipped=gzipped, chunk_bytes=_CHUNK_BYTES):
                 total += len(chunk)
-                if total > MAX_DOCUMENT_BYTES:
+                if total > limit:
                     raise too_large
                 pieces.append(chunk)
         except StreamBroken as exc:
