@@ -25,9 +25,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from datakit.qwenvl.grammar import Box, Image, ParsedValue, PictureLabel, Quad, Ref, Text
+if TYPE_CHECKING:  # the parser loads only for values that need it (pre-commit start-up)
+    from datakit.qwenvl.grammar import ParsedValue
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
              "ninth", "tenth")
@@ -122,6 +123,8 @@ def question_text(value: str, parsed: ParsedValue | None) -> str:
     value's tags are paired (``tag_scan.tags_paired``), and a regular expression reads it."""
     if parsed is None:
         return _NOT_WORDS_RE.sub("\n", value)
+    from datakit.qwenvl.grammar import Image, PictureLabel, Ref, Text
+
     segments = parsed.segments
     parts: list[str] = []
     for i, seg in enumerate(segments):
@@ -148,6 +151,8 @@ def _tags(value: str, parsed: ParsedValue | None) -> list[tuple[bool, int]]:
     """(is an image, start) of every image, box and quad, in order."""
     if parsed is None:  # paired tags: every opening tag is its segment's start
         return [(m.group(1) is not None, m.start()) for m in _OPENING_RE.finditer(value)]
+    from datakit.qwenvl.grammar import Box, Image, Quad
+
     return [(isinstance(seg, Image), seg.start) for seg in parsed.segments
             if isinstance(seg, (Image, Box, Quad))]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datakit.findings import Severity
+from datakit.qwenvl.picture_refs import place_boxes
 from datakit.validation.context import RunContext
 from datakit.validation.rule import Rule
 from datakit.validation.view import Collector, RecordView
@@ -48,8 +49,6 @@ def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
 
 
 def _report(view: RecordView, emit: Collector) -> None:
-    from datakit.qwenvl.picture_refs import place_boxes
-
     if not any("<box>" in m.value or "<quad>" in m.value for m in view.messages):
         return
     messages = ((m.index, m.role, m.value, None if m.paired else m.parsed)
