@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 DEFAULT_OUT = Path(__file__).resolve().parent / "data"
 IMAGES_PER_FOLDER = 1000
 BROKEN_SHARE = 0.015
@@ -126,6 +126,7 @@ def image_path(number: int) -> str:
 def make_record(i: int, rng: random.Random, images: int) -> Record:
     """One well-formed sample."""
     picture = 0
+    shown = 0  # pictures of the latest message that has any
     conversations: list[dict[str, str]] = []
     for turn in range(rng.choice((1, 1, 1, 1, 2, 2, 3))):
         prefix = ""
@@ -133,11 +134,15 @@ def make_record(i: int, rng: random.Random, images: int) -> Record:
             for _ in range(2 if rng.random() < 0.2 and picture == 0 else 1):
                 picture += 1
                 prefix += f"Picture {picture}: <img>{image_path(rng.randrange(images))}</img>\n"
+            shown = prefix.count("<img>")
         chinese = rng.random() < 0.4
         question = _fill(rng.choice(QUESTIONS_ZH if chinese else QUESTIONS_EN), rng, chinese)
         conversations.append({"from": "user", "value": prefix + question})
         kind = rng.random()
         if kind < 0.45:
+            if shown > 1:  # a box after several pictures must say which one it marks
+                named = f"图{picture}中，" if chinese else f"In Picture {picture}, "
+                conversations[-1]["value"] = prefix + named + question
             answer = _grounding(rng, chinese)
         elif kind < 0.98:
             answer = _fill(rng.choice(ANSWERS_ZH if chinese else ANSWERS_EN), rng, chinese)
