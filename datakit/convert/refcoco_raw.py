@@ -264,6 +264,5 @@ def _size(value: Any) -> float | None:
 
 def _is_id(value: Any) -> TypeGuard[int]:
     """An integer id of at most 64 bits (COCO's and refer's ids are far smaller)."""
-    if not isinstance(value, int) or isinstance(value, bool):
-        return False
-    return -_ID_LIMIT <= value < _ID_LIMIT
+    # type() rather than isinstance(): bool is an int, and unpickled ints are exact ints.
+    return type(value) is int and -_ID_LIMIT <= value < _ID_LIMIT

@@ -141,36 +141,49 @@ class Py2Text:
 
     def __init__(self) -> None:
         self.latin1_strings = 0
-        self._long: dict[int, tuple[bytes, str]] = {}  # holding the bytes keeps the id unique
+        # Holding the object keeps its id unique.
+        self._long: dict[int, tuple[bytes, str]] = {}
+        self._names: dict[int, tuple[Any, str]] = {}
 
     def text(self, value: Any) -> str | None:
         if isinstance(value, str):
             return value
         if not isinstance(value, bytes):
             return None
-        if len(value) < self._MEMO_FROM_BYTES:
-            return self._decode(value)
-        known = self._long.get(id(value))
-        if known is None:
-            known = self._long[id(value)] = (value, self._decode(value))
-        return known[1]
-
-    def _decode(self, value: bytes) -> str:
+        if len(value) >= self._MEMO_FROM_BYTES:
+            return self._long_text(value)
         try:
             return value.decode("utf-8")
         except UnicodeDecodeError:
             self.latin1_strings += 1
             return value.decode("latin-1")
 
+    def _long_text(self, value: bytes) -> str:
+        known = self._long.get(id(value))
+        if known is None:
+            try:
+                text = value.decode("utf-8")
+            except UnicodeDecodeError:
+                self.latin1_strings += 1
+                text = value.decode("latin-1")
+            known = self._long[id(value)] = (value, text)
+        return known[1]
+
     def fields(self, value: Any) -> dict[str, Any] | None:
         """A dict with its text keys decoded (other keys dropped), or ``None``."""
         if not isinstance(value, dict):
             return None
         out = {}
+        names = self._names
         for key, item in value.items():
-            name = self.text(key)
-            if name is not None:
-                out[name] = item
+            # Python 2 pickles share each key string among all dicts (memo GET): decode once.
+            known = names.get(id(key))
+            if known is None:
+                name = self.text(key)
+                if name is None:
+                    continue
+                known = names[id(key)] = (key, name)
+            out[known[1]] = item
         return out
 
 
