@@ -27,6 +27,10 @@ from datakit.io.source import BOM, OpenFailed, StreamBroken, open_binary, read_c
 # file's size in memory, so larger inputs are refused rather than exhaust it.
 MAX_DOCUMENT_BYTES = 4 << 30
 _CHUNK_BYTES = 64 << 20
+# gzip packs at most about 1,000 to 1; past a few hundred MB, far more than JSON's ratio means
+# a stream built to unpack without end, refused before the size limit is reached.
+_MAX_GZIP_RATIO = 100
+_RATIO_CHECK_FROM = 256 << 20
 
 
 class LongInteger:
@@ -65,6 +69,12 @@ def read_document_bytes(path: Path, display_name: str | None = None) -> bytes:
                 total += len(chunk)
                 if total > limit:
                     raise too_large
+                if gzipped and total > _RATIO_CHECK_FROM and total > _MAX_GZIP_RATIO * raw.tell():
+                    raise InputError(
+                        f"{name}: unpacks to more than {_MAX_GZIP_RATIO} times its packed size,"
+                        " far beyond what annotation JSON packs to: not an annotation file",
+                        fix="check that this is the annotation file",
+                    )
                 pieces.append(chunk)
         except StreamBroken as exc:
             raise InputError(f"{name}: {exc.message}", fix=exc.fix) from None

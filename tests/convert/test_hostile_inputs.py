@@ -117,3 +117,24 @@ def test_a_json_document_over_the_limit_is_refused(
             read_document_bytes(path)
         assert raised.value.message == (
             f"{path}: larger than 1 MiB (decompressed), the most a JSON document is read whole")
+
+
+def test_a_gzip_stream_that_unpacks_far_beyond_json_is_refused_early(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gzip
+
+    # The real threshold is 256 MiB unpacked; the ratio test is the same below it.
+    monkeypatch.setattr(json_document, "_RATIO_CHECK_FROM", 1 << 20)
+    bomb = tmp_path / "instances.json.gz"
+    bomb.write_bytes(gzip.compress(b"[" + b" " * (8 << 20) + b"]", compresslevel=9))
+    with pytest.raises(InputError) as raised:
+        read_document_bytes(bomb)
+    assert raised.value.message == (
+        f"{bomb}: unpacks to more than 100 times its packed size, far beyond what annotation "
+        "JSON packs to: not an annotation file")
+    ordinary = tmp_path / "coco.json.gz"
+    document = json.dumps({"images": [{"id": n, "file_name": f"{n:012d}.jpg", "width": 640,
+                                       "height": 480} for n in range(40_000)]}).encode()
+    ordinary.write_bytes(gzip.compress(document))
+    assert read_document_bytes(ordinary) == document
