@@ -10,6 +10,10 @@ import click
 
 from datakit.cli.options import split_codes
 from datakit.errors import InputError
+from datakit.validation.finding_cap import DEFAULT_LIMIT
+
+# Findings listed per rule and file when a person reads the report on a terminal.
+TERMINAL_LIMIT = 20
 
 
 @click.command()
@@ -41,6 +45,9 @@ from datakit.errors import InputError
 @click.option("--no-cache", is_flag=True, help="Do not use the image-check cache.")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar (default: when stderr is a terminal).")
+@click.option("--max-findings-per-rule", type=click.IntRange(min=0),
+              help="List at most N findings of each rule per file; the rest are counted "
+              f"(0 = all; default: {TERMINAL_LIMIT} on a terminal, else {DEFAULT_LIMIT}).")
 @click.option("--skip-non-datasets", is_flag=True,
               help="The files are a list from a tool (pre-commit sets this by itself): skip "
               "those that include/exclude rule out or that plainly hold no dataset, instead "
@@ -64,6 +71,7 @@ def validate(
     no_cache: bool,
     progress: bool | None,
     skip_non_datasets: bool,
+    max_findings_per_rule: int | None,
 ) -> int:
     """Check Qwen-VL datasets (.json, .jsonl, .parquet, .json.gz) before training.
 
@@ -91,7 +99,11 @@ def validate(
         strict=strict,
         cache_dir=str(cache_dir.resolve()) if cache_dir else None,
         cache=False if no_cache else None,
+        max_findings_per_rule=max_findings_per_rule,
     )
+    if settings.max_findings_per_rule is None and output_format == "text" and output is None \
+            and sys.stdout.isatty():
+        settings = settings.with_overrides(max_findings_per_rule=TERMINAL_LIMIT)
     if extend_ignore:
         # Hooks fix some codes (the fast hook skips K) without dropping the project's own list.
         settings = settings.with_overrides(ignore=settings.ignore + split_codes(extend_ignore))

@@ -33,6 +33,8 @@ def find_by_sample(
     """Validate ``paths`` with ``settings`` and group the findings by (file, record index)."""
     from datakit.validation.engine import validate_files
 
+    # Every finding where it is: no cap on what is kept.
+    settings = settings.with_overrides(max_findings_per_rule=0)
     report = validate_files([str(p) for p in paths], settings, progress)
     grouped = SampleFindings()
     for finding in report.findings:

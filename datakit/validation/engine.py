@@ -3,13 +3,15 @@
 Phase one streams every file through the record pass (``worker.check_batch``), in parallel
 when there are several jobs, with results consumed in input order so that the output never
 depends on ``--jobs``. Phase two judges the dataset as a whole (duplicates, box conventions)
-from what phase one collected, then findings are put in a stable order.
+from what phase one collected, then findings are put in a stable order. Per file and rule only
+the first ``max_findings_per_rule`` findings are kept, the others counted (``finding_cap``).
 """
 
 from __future__ import annotations
 
 import time
 from array import array
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +22,8 @@ from datakit.io.jobs import jobs_for_file
 from datakit.io.records import FileProblem, RawRecord
 from datakit.validation import registry
 from datakit.validation.dataset_pass import DatasetPass
+from datakit.validation.finding_cap import DEFAULT_LIMIT, FindingCap, position_key
+from datakit.validation.folds import fold_all
 from datakit.validation.holdout import load_holdout
 from datakit.validation.report import FileSummary, Report
 from datakit.validation.rules import file as file_rules
@@ -55,30 +59,31 @@ def validate_files(
     started = time.perf_counter()
     severities = registry.severities(settings.select, settings.ignore, settings.severity)
     holdout = load_holdout(settings.holdout, Path(settings.base_dir))
-    job = Job(settings, tuple(sorted(severities.items())), holdout)
+    limit = DEFAULT_LIMIT if settings.max_findings_per_rule is None else (
+        settings.max_findings_per_rule)
+    job = Job(settings, tuple(sorted(severities.items())), holdout, limit)
     dataset = DatasetPass(severities, settings)
-    findings: list[Finding] = []
+    cap = FindingCap(limit)
     summaries: list[FileSummary] = []
     token_lengths: array[int] = array("I")
-    image_refs = 0
     pool = _Pool()  # one set of workers for every large file of the run
+    names = [(display_names or {}).get(str(path), str(path)) for path in paths]
+    # A file named twice shares its (file, code) counts: workers must see every finding then.
+    once = {name for name, n in Counter(names).items() if n == 1}
     try:
-        for position, path in enumerate(paths):
-            display = (display_names or {}).get(str(path), str(path))
+        for position, (path, display) in enumerate(zip(paths, names, strict=True)):
             summary = FileSummary(display, position)
             summaries.append(summary)
-            image_refs += _check_file(str(path), display, summary, job, pool, findings,
-                                      dataset, token_lengths, progress)
+            _check_file(str(path), display, summary, job, pool, cap, dataset, token_lengths,
+                        progress, hints=display in once)
     finally:
         pool.close()
     close_context()
-    findings.extend(dataset.findings())
-    findings = dataset.fold_conventions(findings)
-    ignored = {s.path: registry.ignored_for_file(s.path, settings.per_file_ignores)
-               for s in summaries}
-    findings = [f for f in findings if f.code not in ignored.get(f.location.file, ())]
+    for finding in dataset.findings():
+        cap.add(finding)
+    findings, omitted = fold_all(cap, dataset, summaries, severities, settings)
     file_order = {s.path: s.order for s in summaries}
-    findings.sort(key=lambda f: _sort_key(f, file_order))
+    findings.sort(key=lambda f: (file_order.get(f.location.file, 1 << 30), position_key(f)))
     return Report(
         findings=findings,
         files=summaries,
@@ -86,7 +91,9 @@ def validate_files(
         settings=settings,
         elapsed_s=time.perf_counter() - started,
         token_lengths=token_lengths,
-        image_refs=image_refs,
+        image_refs=sum(s.image_refs for s in summaries),
+        omitted=omitted,
+        max_findings_per_rule=limit,
     )
 
 
@@ -96,32 +103,40 @@ def _check_file(
     summary: FileSummary,
     job: Job,
     pool: _Pool,
-    findings: list[Finding],
+    cap: FindingCap,
     dataset: DatasetPass,
     token_lengths: array[int],
     progress: Progress | None,
-) -> int:
-    """The record pass over one file; returns its image references."""
+    hints: bool,
+) -> None:
+    """The record pass over one file. With ``hints``, each batch is told which codes ``cap``
+    already holds enough of, so workers only count those (the order of the file is the order
+    of the report, so later batches' findings of a full code would never be listed)."""
     from datakit.io.reader import records_only
 
     severities = dict(job.severities)
     problems: list[FileProblem] = []
     records = records_only(path, problems, display_name=display)
     jobs = jobs_for_file(path, job.settings.jobs)
-    results = pool.map(records, job, jobs) if jobs > 1 else map(check_batch, _tasks(job, records))
-    image_refs = 0
+
+    def saturated() -> frozenset[str]:
+        return cap.full(display) if hints else frozenset()
+
+    results = pool.map(records, job, jobs, saturated) if jobs > 1 else (
+        check_batch(task, saturated()) for task in _tasks(job, records))
     for result in results:
-        _absorb(result, summary, findings, dataset, display)
+        summary.records += result.records
+        summary.image_refs += result.image_refs
+        cap.absorb(result.findings, result.omitted)
+        dataset.add(display, result)
         token_lengths.extend(result.token_lengths)
-        image_refs += result.image_refs
         pool.learn(result)
         if progress is not None:
             progress(display, summary.records)
     for problem in problems:
-        findings.append(_file_finding(problem, severities))
+        cap.add(_file_finding(problem, severities))
     if summary.records == 0 and not problems and file_rules.EMPTY_FILE.code in severities:
-        findings.append(_empty_file(display, severities))
-    return image_refs
+        cap.add(_empty_file(display, severities))
 
 
 class _Pool:
@@ -132,7 +147,8 @@ class _Pool:
         self._workers: WorkerPool | None = None
         self._prefill: ImagePrefill | None = None
 
-    def map(self, records: Iterable[RawRecord], job: Job, jobs: int) -> Iterator[BatchResult]:
+    def map(self, records: Iterable[RawRecord], job: Job, jobs: int,
+            saturated: Callable[[], frozenset[str]]) -> Iterator[BatchResult]:
         from datakit.io.parallel import WorkerPool
         from datakit.validation.image_prefill import ImagePrefill
 
@@ -141,7 +157,8 @@ class _Pool:
             self._workers = WorkerPool(jobs)
             self._prefill = ImagePrefill()
         assert self._prefill is not None
-        return self._workers.map(check_packed, _packed(_tasks(job, records), self._prefill))
+        tasks = _packed(_tasks(job, records), self._prefill, saturated)
+        return self._workers.map(check_packed, tasks)
 
     def learn(self, result: BatchResult) -> None:
         if self._prefill is not None and result.image_statuses:
@@ -154,11 +171,13 @@ class _Pool:
 
 
 def _packed(
-    tasks: Iterable[tuple[Job, list[RawRecord]]], prefill: ImagePrefill
-) -> Iterator[tuple[Job, list[PackedRecord], dict[str, StatusFields]]]:
+    tasks: Iterable[tuple[Job, list[RawRecord]]],
+    prefill: ImagePrefill,
+    saturated: Callable[[], frozenset[str]],
+) -> Iterator[tuple[Job, list[PackedRecord], dict[str, StatusFields], frozenset[str]]]:
     for job, batch in tasks:
         rows = pack(batch)
-        yield job, rows, prefill.statuses(rows)
+        yield job, rows, prefill.statuses(rows), saturated()
 
 
 def _tasks(job: Job, records: Iterable[RawRecord]) -> Iterator[tuple[Job, list[RawRecord]]]:
@@ -170,18 +189,6 @@ def _tasks(job: Job, records: Iterable[RawRecord]) -> Iterator[tuple[Job, list[R
             batch = []
     if batch:
         yield job, batch
-
-
-def _absorb(
-    result: BatchResult,
-    summary: FileSummary,
-    findings: list[Finding],
-    dataset: DatasetPass,
-    display: str,
-) -> None:
-    summary.records += result.records
-    findings.extend(result.findings)
-    dataset.add(display, result)
 
 
 def _file_finding(problem: FileProblem, severities: dict[str, Severity]) -> Finding:
@@ -205,22 +212,6 @@ def _empty_file(display: str, severities: dict[str, Severity]) -> Finding:
     rule = file_rules.EMPTY_FILE
     return Finding(rule.code, rule.name, severities[rule.code], "the file holds no records",
                    Location(file=display), fix=rule.fix)
-
-
-def _sort_key(f: Finding, order: dict[str, int]) -> tuple[int, int, int, int, str, int, str]:
-    loc = f.location
-    index = loc.record_index if loc.record_index is not None else -1
-    if loc.record_index is None and (loc.line or 1) > 1:
-        index = 1 << 60  # a break in the middle of a file sits after the records before it
-    return (
-        order.get(loc.file, 1 << 30),
-        index,
-        loc.line or 0,
-        loc.column or 0,
-        loc.json_path or "",
-        loc.char_offset if loc.char_offset is not None else -1,
-        f.code,
-    )
 
 
 def check_inputs(paths: Sequence[str | Path]) -> None:

@@ -19,6 +19,7 @@ class FileSummary:
     path: str
     order: int
     records: int = 0
+    image_refs: int = 0
 
 
 @dataclass
@@ -30,25 +31,50 @@ class Report:
     elapsed_s: float
     token_lengths: array[int] = field(default_factory=lambda: array("I"))
     image_refs: int = 0
+    # (file, code) -> findings counted but not in ``findings`` (``max_findings_per_rule``)
+    omitted: dict[tuple[str, str], int] = field(default_factory=dict)
+    max_findings_per_rule: int = 0  # 0 = every finding is listed
 
     @property
     def records(self) -> int:
         return sum(f.records for f in self.files)
 
     def counts(self) -> dict[str, int]:
-        by = Counter(f.severity.value for f in self.findings)
+        """Findings per severity, listed or not."""
+        by: Counter[str] = Counter()
+        for _, _, severity, count in self.counts_by_rule():
+            by[severity] += count
         return {level.value: by.get(level.value, 0) for level in Severity}
 
     def counts_by_rule(self) -> list[tuple[str, str, str, int]]:
-        """(code, name, severity, count), most severe first, then by code."""
+        """(code, name, severity, count), most severe first, then by code; counts include
+        the findings that are not listed."""
         counter: Counter[tuple[str, str, str]] = Counter(
             (f.code, f.name, f.severity.value) for f in self.findings
         )
+        if self.omitted:
+            # a (file, code) with findings not listed always has listed ones, which tell
+            # the rule's name and severity
+            known = {code: (name, severity) for code, name, severity in counter}
+            for code, count in self.omitted_by_rule().items():
+                name, severity = known.get(code, (code, "error"))
+                counter[(code, name, severity)] += count
         rank = {s.value: s.rank for s in Severity}
         return sorted(
             ((code, name, sev, n) for (code, name, sev), n in counter.items()),
             key=lambda row: (-rank[row[2]], row[0]),
         )
+
+    def omitted_by_rule(self) -> dict[str, int]:
+        """code -> findings counted but not listed, over every file."""
+        out: Counter[str] = Counter()
+        for (_, code), count in self.omitted.items():
+            out[code] += count
+        return dict(out)
+
+    def omitted_in(self, file: str) -> list[tuple[str, int]]:
+        """(code, count) of the findings of ``file`` that are not listed, by code."""
+        return sorted((code, n) for (name, code), n in self.omitted.items() if name == file)
 
     def exit_code(self, strict: bool | None = None) -> int:
         strict = self.settings.strict if strict is None else strict
@@ -67,6 +93,7 @@ class Report:
                 "max": lengths[-1]}
 
     def as_dict(self) -> dict[str, Any]:
+        omitted = self.omitted_by_rule()
         return {
             "datakit_version": __version__,
             "format_version": REPORT_FORMAT_VERSION,
@@ -76,9 +103,11 @@ class Report:
                 "image_references": self.image_refs,
                 "findings": self.counts(),
                 "by_rule": [
-                    {"code": c, "name": n, "severity": s, "count": k}
+                    {"code": c, "name": n, "severity": s, "count": k,
+                     "omitted": omitted.get(c, 0)}
                     for c, n, s, k in self.counts_by_rule()
                 ],
+                "max_findings_per_rule": self.max_findings_per_rule,
                 "max_len": self.settings.max_len,
                 "tokens": self.token_percentiles(),
                 "exit_code": self.exit_code(),

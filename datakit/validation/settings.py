@@ -39,7 +39,9 @@ class Settings:
     max_aspect_ratio: float = 20.0
     box_convention_min_boxes: int = 4
     box_convention_share: float = 0.5
-    max_findings_per_rule: int = 0  # 0 = unlimited
+    # findings listed (and kept) per rule and file; 0 = every one, None = the default of the
+    # output (validation/finding_cap.py, cli/validate_cmd.py)
+    max_findings_per_rule: int | None = None
     base_dir: str = "."  # where relative settings (image root, holdout, patterns) are resolved
     # Whether `include` came from a configuration file: then every match is a dataset; with
     # the default, a .json object holding no records is skipped (validation/files.py).
@@ -163,6 +165,10 @@ def _coerce(name: str, raw: Any, default: Any, source: str, key: str) -> Any:
         return _severity(raw, where)
     if name == "per_file_ignores":
         return _per_file_ignores(raw, where)
+    if name == "max_findings_per_rule":
+        if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0:
+            raise ConfigError(f"{where} must be a non-negative integer (0 lists every finding)")
+        return raw
     if name == "images":
         if raw not in IMAGE_MODES:
             shown = repr(raw) if isinstance(raw, str) else _toml_type(raw)

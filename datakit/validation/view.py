@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from datakit.findings import Finding, Location, Severity
 from datakit.qwenvl.tag_scan import tags_paired
+from datakit.validation.finding_cap import FindingCap
 from datakit.validation.rule import Rule
 
 if TYPE_CHECKING:
@@ -73,12 +74,15 @@ Emit = Callable[[Rule, str, str, "int | None", "dict[str, Any] | None"], None]
 
 
 class Collector:
-    """Turns (rule, message, path, offset) into findings with the record's location."""
+    """Turns (rule, message, path, offset) into findings with the record's location, kept in
+    the batch's ``FindingCap``: a code the run already holds enough of is only counted."""
 
-    def __init__(self, view: RecordView, severities: dict[str, Severity]) -> None:
+    __slots__ = ("cap", "severities", "view")
+
+    def __init__(self, view: RecordView, severities: dict[str, Severity], cap: FindingCap) -> None:
         self.view = view
         self.severities = severities
-        self.findings: list[Finding] = []
+        self.cap = cap
 
     def __call__(
         self,
@@ -92,7 +96,11 @@ class Collector:
         severity = self.severities.get(rule.code)
         if severity is None:  # rule not selected
             return
-        self.findings.append(
+        cap = self.cap
+        if rule.code in cap.saturated:
+            cap.omit(view.file, rule.code)
+            return
+        cap.add(
             Finding(
                 code=rule.code,
                 name=rule.name,

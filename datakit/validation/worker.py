@@ -17,6 +17,7 @@ import orjson
 from datakit.findings import Finding, Location, Severity
 from datakit.io.records import ParsedRecord, RawRecord
 from datakit.validation.context import RunContext
+from datakit.validation.finding_cap import FindingCap
 from datakit.validation.record_keys import FINGERPRINT_BYTES
 from datakit.validation.rule import Rule
 from datakit.validation.rules import file as file_rules
@@ -32,11 +33,15 @@ class Job:
     settings: Settings
     severities: tuple[tuple[str, Severity], ...]
     holdout: frozenset[str]
+    # findings kept per file and rule (0 = every one; see ``finding_cap``)
+    max_findings: int = 0
 
 
 @dataclass
 class BatchResult:
+    # per (file, code) the first findings in report order; ``omitted`` counts the rest
     findings: list[Finding] = field(default_factory=list)
+    omitted: dict[tuple[str, str], int] = field(default_factory=dict)
     # (record index, line, id, fingerprint of the conversations) per record that has an id or
     # whose conversations are a list
     keys: list[tuple[int, int | None, str | None, bytes | None]] = field(default_factory=list)
@@ -85,21 +90,26 @@ def pack(batch: list[RawRecord]) -> list[PackedRecord]:
 
 
 def check_packed(
-    task: tuple[Job, list[PackedRecord], dict[str, StatusFields]],
+    task: tuple[Job, list[PackedRecord], dict[str, StatusFields], frozenset[str]],
 ) -> BatchResult:
     """``check_batch`` for a batch sent to a worker process as ``pack`` made it, with the
-    statuses of image files the main process already checked (see ``image_prefill``)."""
-    job, rows, statuses = task
+    statuses of image files the main process already checked (see ``image_prefill``) and
+    the codes it already holds enough findings of."""
+    job, rows, statuses, saturated = task
     images = _context(job).images
     if images is not None and statuses:
         images.learn(statuses)
-    result = check_batch((job, [RawRecord(*row) for row in rows]))
+    result = check_batch((job, [RawRecord(*row) for row in rows]), saturated)
     if images is not None:
         result.image_statuses = images.news()
     return result
 
 
-def check_batch(task: tuple[Job, list[RawRecord]]) -> BatchResult:
+def check_batch(
+    task: tuple[Job, list[RawRecord]], saturated: frozenset[str] = frozenset()
+) -> BatchResult:
+    """Every record rule on every record of one batch (of one file). Findings of a code in
+    ``saturated`` are only counted: the main process already has enough earlier ones."""
     from datakit.io.parse import parse_records
     from datakit.validation.registry import RECORD_CHECKS
 
@@ -108,22 +118,25 @@ def check_batch(task: tuple[Job, list[RawRecord]]) -> BatchResult:
     severities = ctx.severities
     fingerprints = DUPLICATE_SAMPLE.code in severities
     result = BatchResult()
+    cap = FindingCap(job.max_findings, saturated)
     refs_before = ctx.image_refs
     for parsed in parse_records(batch):
         result.records += 1
         raw = parsed.record
         if parsed.error is not None:
-            result.findings.append(_parse_error(parsed, severities))
+            if file_rules.INVALID_JSON.code in saturated:
+                cap.omit(raw.file, file_rules.INVALID_JSON.code)
+            else:
+                cap.add(_parse_error(parsed, severities))
             continue
         view = make_view(raw.file, raw.index, raw.line, parsed.value)
-        emit = Collector(view, severities)
+        emit = Collector(view, severities, cap)
         for note in parsed.notes:
             rule = file_rules.BY_KIND.get(note.kind)
             if rule is not None:
                 emit(rule, note.message, note.json_path or view.path())
         for check in RECORD_CHECKS:
             check(view, emit, ctx)
-        result.findings.extend(emit.findings)
         fingerprint = _fingerprint(view.record["conversations"]) if (
             view.shape_ok and fingerprints) else None
         if view.record_id is not None or fingerprint is not None:
@@ -139,6 +152,8 @@ def check_batch(task: tuple[Job, list[RawRecord]]) -> BatchResult:
         if sample is not None:
             result.token_lengths.append(sample.tokens)
     result.image_refs = ctx.image_refs - refs_before
+    result.findings = cap.findings()
+    result.omitted = cap.omitted
     return result
 
 
