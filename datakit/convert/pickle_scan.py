@@ -126,8 +126,9 @@ def _fast_run_pattern() -> re.Pattern[bytes] | None:
         return None
     any_byte = b"[\\x00-\\xff]"
 
-    def counted(lengths: range) -> bytes:
-        return b"(?:" + b"|".join(re.escape(bytes([n])) + any_byte + b"{%d}" % n
+    def counted(lengths: range, width: int = 1) -> bytes:
+        """A length of ``width`` bytes (little-endian) below 256, then that many bytes."""
+        return b"(?:" + b"|".join(re.escape(n.to_bytes(width, "little")) + any_byte + b"{%d}" % n
                                   for n in lengths) + b")"
 
     bare = b"".join(re.escape(code) for code, (_, kind, _) in _OPCODES.items()
@@ -141,6 +142,7 @@ def _fast_run_pattern() -> re.Pattern[bytes] | None:
         b"G" + any_byte + b"{8}",
         b"\\x80[\\x00-\\x05]",
         b"[UC\\x8c]" + counted(range(256)),
+        b"[XTB]" + counted(range(256), 4),  # what Python 3 writes for str below protocol 4
         b"\\x8a" + counted(range(_MAX_INT_BYTES + 1)),
         b"[SVF][^\\n]*\\n",
         b"g[0-9]{1,%d}\\n" % _MAX_INT_DIGITS,
