@@ -96,6 +96,8 @@ def preview(
         font=str(font) if font is not None else None,
     )
     result = write_preview([str(p) for p in files], out_dir, options)
+    from datakit.report.safe import printable
+
     for line in describe(result):
-        click.echo(line)
+        click.echo(printable(line))
     return 0

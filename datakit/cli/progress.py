@@ -15,7 +15,10 @@ def progress_callback(enabled: bool | None) -> Iterator[Callable[[str, int], Non
         yield None
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+
+    from datakit.report.safe import printable
 
     console = Console(stderr=True)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"),
@@ -25,7 +28,8 @@ def progress_callback(enabled: bool | None) -> Iterator[Callable[[str, int], Non
 
         def update(file: str, done: int) -> None:
             if file not in tasks:
-                tasks[file] = bar.add_task(file, total=None)
+                # the column reads markup: a file name is text
+                tasks[file] = bar.add_task(escape(printable(file)), total=None)
             bar.update(tasks[file], completed=done)
 
         yield update

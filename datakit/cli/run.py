@@ -10,6 +10,7 @@ import click
 
 from datakit.cli.argv import refuse_files_named_like_options
 from datakit.errors import DatakitError
+from datakit.report.safe import printable
 
 ISSUES_URL = "https://github.com/datakit-dev/datakit/issues"
 
@@ -36,7 +37,9 @@ def run_main(group: click.Group, argv: list[str] | None) -> NoReturn:
     except click.exceptions.Exit as exc:
         code = exc.exit_code
     except DatakitError as exc:
-        click.echo(f"datakit: error: {exc}", err=True)
+        # Messages quote file names and input; shown escaped, they stay one line each.
+        fix = "" if exc.fix is None else f"\n  fix: {printable(exc.fix)}"
+        click.echo(f"datakit: error: {printable(exc.message)}{fix}", err=True)
         code = exc.exit_code
     except BrokenPipeError:
         # Output piped into `head` and friends: stop quietly, as other Unix tools do.
@@ -46,7 +49,7 @@ def run_main(group: click.Group, argv: list[str] | None) -> NoReturn:
         if os.environ.get("DATAKIT_DEBUG"):
             raise
         click.echo(
-            f"datakit: internal error: {type(exc).__name__}: {exc}\n"
+            f"datakit: internal error: {type(exc).__name__}: {printable(str(exc))}\n"
             f"  This is a bug in datakit. Re-run with DATAKIT_DEBUG=1 for the traceback "
             f"and report it at {ISSUES_URL}",
             err=True,

@@ -8,6 +8,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from datakit.report.safe import printable
+
 BAR_WIDTH = 40
 _FIGURES = ("min", "p50", "p90", "p95", "p99", "max", "mean")
 
@@ -38,11 +40,13 @@ def _problems(result: dict[str, Any], console: Console) -> None:
         for problem in file["problems"]:
             where = f":{problem['line']}" if problem["line"] else ""
             stop = " (reading stopped here)" if problem["fatal"] else ""
-            console.print(f"[red]{file['path']}{where}: {problem['message']}{stop}[/]")
+            text = printable(f"{file['path']}{where}: {problem['message']}{stop}")
+            console.print(Text(text, style="red"), soft_wrap=True)
     if result["unparseable"]:
         console.print(f"[red]{result['unparseable']:,} record(s) are not valid JSON[/]")
     for error, count in result["rejected_by_trainer"].items():
-        console.print(f"[red]{count:,} sample(s) rejected by the trainer: {error}[/]")
+        console.print(Text(f"{count:,} sample(s) rejected by the trainer: {printable(error)}",
+                           style="red"), soft_wrap=True)
 
 
 def _distributions(console: Console, title: str, rows: dict[str, dict[str, Any]]) -> None:
@@ -121,7 +125,7 @@ def _refs(result: dict[str, Any], console: Console) -> None:
     table.add_column("ref")
     table.add_column("count", justify="right")
     for item in refs["top"]:
-        table.add_row(Text(item["text"]), f"{item['count']:,}")
+        table.add_row(Text(printable(item["text"])), f"{item['count']:,}")
     console.print(table)
 
 

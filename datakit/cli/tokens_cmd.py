@@ -71,6 +71,7 @@ def tokens(
     from datakit.cli.signals import terminate_cleanly
     from datakit.io.parallel import default_jobs
     from datakit.qwenvl.tokens import QwenTokenCounter
+    from datakit.report.safe import printable
     from datakit.validation.settings import load_settings
 
     settings = load_settings(config).with_overrides(max_len=max_len, tokenizer=tokenizer, jobs=jobs)
@@ -97,7 +98,8 @@ def tokens(
         sys.stdout.flush()
     for problem in run.file_problems:
         where = f"{problem.file}:{problem.line}" if problem.line is not None else problem.file
-        click.echo(f"datakit: {where}: {problem.message}\n  fix: {problem.fix}", err=True)
+        click.echo(f"datakit: {printable(where)}: {printable(problem.message)}\n"
+                   f"  fix: {printable(str(problem.fix))}", err=True)
     incomplete = any(p.fatal for p in run.file_problems)
     return 1 if run.failing or incomplete else 0
 
@@ -163,6 +165,8 @@ def _render_summary(run: _Run) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from datakit.report.safe import printable
+
     console = Console(highlight=False)
     values = sorted(run.token_counts)
     console.print(
@@ -198,4 +202,4 @@ def _render_summary(run: _Run) -> None:
             or "; ".join(p["message"] for p in row["problems"] if p["fatal"])
         )
         ident = f" id={row['id']}" if row["id"] is not None else ""
-        console.print(f"  {where}{ident}: {reason}", markup=False, soft_wrap=True)
+        console.print(printable(f"  {where}{ident}: {reason}"), markup=False, soft_wrap=True)

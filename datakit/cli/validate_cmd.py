@@ -10,6 +10,7 @@ import click
 
 from datakit.cli.options import split_codes
 from datakit.errors import InputError
+from datakit.report.safe import printable
 from datakit.validation.finding_cap import DEFAULT_LIMIT
 
 # Findings listed per rule and file when a person reads the report on a terminal.
@@ -116,8 +117,8 @@ def validate(
     named = [f for f in files if str(f) != "-"]
     selection = select_dataset_files(named, settings, skip_non_datasets=file_list)
     for path, why in selection.not_datasets:
-        click.echo(f"datakit: skipped {path}: {why} (list it in [tool.datakit] include to "
-                   "check it anyway)", err=True)
+        click.echo(f"datakit: skipped {printable(str(path))}: {printable(why)} (list it in "
+                   "[tool.datakit] include to check it anyway)", err=True)
     if selection.empty_folders:
         folders = ", ".join(repr(f) for f in selection.empty_folders)
         raise InputError(
