@@ -64,8 +64,9 @@ def _any_enabled(severities: dict[str, Severity], *codes: str) -> bool:
 
 def image_checker_for(settings: Settings, severities: dict[str, Severity]) -> ImageChecker | None:
     """The checker for image files, or None when the run does not look at them."""
+    # B006 reads the sizes of the pictures boxes are drawn on
     if settings.images != "none" and _any_enabled(severities, "I003", "I004", "I005", "I006",
-                                                  "I007", "I008", "I009", "I010"):
+                                                  "I007", "I008", "I009", "I010", "B006"):
         return _image_checker(settings)
     return None
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from datakit.findings import Finding, Location, Severity
+from datakit.validation.box_scale import ScaleTally
 from datakit.validation.record_keys import RecordKeys
 from datakit.validation.rule import Rule
-from datakit.validation.rules.boxes import CONVENTION, OUT_OF_GRID, SWAPPED
+from datakit.validation.rules.boxes import CONVENTION, IN_PIXELS, OUT_OF_GRID, SWAPPED
 from datakit.validation.rules.dataset import DUPLICATE_ID, DUPLICATE_SAMPLE
 from datakit.validation.settings import Settings
 from datakit.validation.worker import BatchResult
@@ -27,10 +28,16 @@ class DatasetPass:
         self.want_samples = DUPLICATE_SAMPLE.code in severities
         self.keys = RecordKeys()
         self.box_stats = [0, 0, 0, 0]
+        self.box_scale: dict[str, ScaleTally] = {}  # per file
 
     def add(self, file: str, result: BatchResult) -> None:
         for i in range(4):
             self.box_stats[i] += result.box_stats[i]
+        if any(result.box_scale.counts):
+            tally = self.box_scale.get(file)
+            if tally is None:
+                tally = self.box_scale[file] = ScaleTally()
+            tally.merge(result.box_scale)
         if not (self.want_ids or self.want_samples):
             return
         rows = result.keys
@@ -76,7 +83,33 @@ class DatasetPass:
 
     def fold_conventions(self, findings: list[Finding]) -> list[Finding]:
         """Replace per-box findings by one dataset finding when the whole dataset looks like
-        another box convention (pixels, xywh, 0..1 fractions)."""
+        another box convention (pixels, xywh, 0..1 fractions); add one finding per file (or
+        one for the dataset) whose boxes are pixels below 1000 (B006)."""
+        out = self._fold(findings)
+        if IN_PIXELS.code in self.severities and not any(
+                f.code == CONVENTION.code and f.data.get("convention") == "pixels" for f in out):
+            out.extend(self._in_pixels())
+        return out
+
+    def _in_pixels(self) -> list[Finding]:
+        from datakit.validation.box_spaces import describe, verdicts
+
+        out = []
+        for verdict, tally in verdicts(self.box_scale):
+            message, examples = describe(verdict, tally)
+            first = examples[0] if examples else tally.examples[0]
+            file, line, index, record_id, json_path = first[:5]
+            location = Location(file=file, line=line, record_index=index, record_id=record_id,
+                                json_path=json_path)
+            out.append(Finding(
+                IN_PIXELS.code, IN_PIXELS.name, self.severities[IN_PIXELS.code], message,
+                location, fix=IN_PIXELS.fix,
+                data={"convention": verdict.space.convention, "space": verdict.space.name,
+                      "pictures": verdict.pictures, "beyond": verdict.beyond},
+            ))
+        return out
+
+    def _fold(self, findings: list[Finding]) -> list[Finding]:
         if CONVENTION.code not in self.severities:
             return findings
         boxes, off_grid, swapped, unit = self.box_stats

@@ -16,6 +16,7 @@ import orjson
 
 from datakit.findings import Finding, Location, Severity
 from datakit.io.records import ParsedRecord, RawRecord
+from datakit.validation.box_scale import ScaleTally
 from datakit.validation.context import RunContext
 from datakit.validation.finding_cap import FindingCap
 from datakit.validation.record_keys import FINGERPRINT_BYTES
@@ -47,6 +48,8 @@ class BatchResult:
     keys: list[tuple[int, int | None, str | None, bytes | None]] = field(default_factory=list)
     # boxes, >= 1000, swapped, all coordinates <= 1
     box_stats: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
+    # how far boxes reach on pictures of known size (B006)
+    box_scale: ScaleTally = field(default_factory=ScaleTally)
     records: int = 0
     image_refs: int = 0
     # exact token length of every record that was accounted (for the summary's percentiles)
@@ -148,6 +151,9 @@ def check_batch(
             totals[1] += stats[1]
             totals[2] += stats[2]
             totals[3] += stats[3]
+            pictures = view.extras.get("box_scale")
+            if pictures is not None:
+                result.box_scale.add(view, pictures)
         sample = view.extras.get("tokens")
         if sample is not None:
             result.token_lengths.append(sample.tokens)

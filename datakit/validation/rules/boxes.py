@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from datakit.findings import Severity
 from datakit.qwenvl.tag_scan import sound_boxes
+from datakit.validation.box_scale import SAMPLE_ALL, SAMPLE_STRIDE, pictures_of
 from datakit.validation.context import RunContext
 from datakit.validation.rule import Option, Rule
 from datakit.validation.view import Collector, Message, RecordView
@@ -76,11 +77,51 @@ CONVENTION = Rule(
     ),
 )
 
-RULES = (MALFORMED, OUT_OF_GRID, SWAPPED, ZERO_AREA, CONVENTION)
+
+def _pixel_records(answers: list[str]) -> str:
+    return "[" + ", ".join(
+        '{"id": "r' + str(i) + '", "conversations": [{"from": "user", "value": "Picture 1: '
+        '<img>img/ok.jpg</img>\\nFind the cars."}, {"from": "assistant", "value": "' + answer
+        + '"}]}'
+        for i, answer in enumerate(answers)
+    ) + "]"
+
+
+IN_PIXELS = Rule(
+    "B006", "box-in-pixels", Severity.ERROR, "dataset",
+    "Boxes whose values are all below 1000 are pixel coordinates of their image, or Qwen2.5-VL "
+    "absolute coordinates of the resized image: they never go beyond its width and height, "
+    "where grid boxes would.",
+    "On images under 1000 pixels (all of COCO) pixel boxes pass every range check, and the "
+    "model learns each box squeezed toward the top-left corner (on a 640x427 picture, into 64% "
+    "x 43% of it). Judged per file, then for the files together, from the size of the picture "
+    "each box is drawn on (the latest <img> before it): at least 10 boxes on 5 pictures under "
+    "1000 pixels a side, at most 1% of them beyond the size, boxes reaching 90% of the way "
+    "across and down on some of the pictures, and a chance below one in a million that grid "
+    "boxes would stay inside so often. A file's first 4096 records count, then every 16th. "
+    "Needs --images header or decode: with none or exists no sizes are read and the rule "
+    "stays silent.",
+    "Divide by the size the boxes were measured in and write the 0..999 grid: "
+    "min(999, floor(v / size * 1000)), size = the image's (or Qwen2.5-VL's resized) width or "
+    "height; datakit convert does it right.",
+    bad=_pixel_records(["<ref>car</ref><box>(4,6),(60,44)</box><box>(10,2),(50,30)</box>",
+                        "<ref>car</ref><box>(30,20),(63,47)</box><box>(0,0),(44,40)</box>",
+                        "<ref>car</ref><box>(12,9),(40,33)</box><box>(5,5),(20,20)</box>",
+                        "<ref>car</ref><box>(40,30),(58,45)</box><box>(1,20),(16,40)</box>",
+                        "<ref>car</ref><box>(22,3),(36,18)</box><box>(48,10),(62,24)</box>"]),
+    good=_pixel_records(["<ref>car</ref><box>(62,93),(937,916)</box><box>(5,5),(40,30)</box>"]
+                        * 5),
+)
+
+RULES = (MALFORMED, OUT_OF_GRID, SWAPPED, ZERO_AREA, CONVENTION, IN_PIXELS)
 
 
 def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
     stats = view.extras.setdefault("boxes", [0, 0, 0, 0])  # boxes, >=1000, swapped, all <= 1
+    # B006 looks at a sample of each file's records (see box_scale.sampled)
+    index = view.index
+    scaled = index < SAMPLE_ALL or not index % SAMPLE_STRIDE
+    sound_at: set[int] | None = None  # messages whose boxes are all sound, not fractions
     for message in view.messages:
         if "<box>" not in message.value and "<quad>" not in message.value:
             continue
@@ -88,8 +129,21 @@ def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
         if sound is not None:
             stats[0] += sound[0]
             stats[3] += sound[1]
+            if scaled and sound[0] and not sound[1]:
+                if sound_at is None:
+                    sound_at = set()
+                sound_at.add(message.index)
             continue
         _report(view, message, emit, stats)
+    if sound_at is not None:
+        images = ctx.images
+        if images is not None and images.mode in _SIZED and IN_PIXELS.code in ctx.severities:
+            pictures = pictures_of(view, images, sound_at)
+            if pictures:
+                view.extras["box_scale"] = pictures
+
+
+_SIZED = ("header", "decode")  # image modes that read each picture's size
 
 
 def _report(view: RecordView, message: Message, emit: Collector, stats: list[int]) -> None:
