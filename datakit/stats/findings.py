@@ -33,8 +33,10 @@ def find_by_sample(
     """Validate ``paths`` with ``settings`` and group the findings by (file, record index)."""
     from datakit.validation.engine import validate_files
 
-    # Every finding where it is: no cap on what is kept.
-    settings = settings.with_overrides(max_findings_per_rule=0)
+    # Every finding where it is: no cap on what is kept, and no I011, which folds a file's
+    # image-missing findings into one about the whole file.
+    settings = settings.with_overrides(max_findings_per_rule=0,
+                                       ignore=(*settings.ignore, "I011"))
     report = validate_files([str(p) for p in paths], settings, progress)
     grouped = SampleFindings()
     for finding in report.findings:

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from datakit.findings import Finding, Severity
+from datakit.findings import Finding, Location, Severity
 from datakit.validation import registry
 from datakit.validation.dataset_pass import DatasetPass
-from datakit.validation.finding_cap import FindingCap, Where
+from datakit.validation.finding_cap import FindingCap, Where, position_key
 from datakit.validation.report import FileSummary
+from datakit.validation.rules import images
 from datakit.validation.settings import Settings
 
 
@@ -28,6 +29,7 @@ def fold_all(
     findings = cap.findings()
     omitted = dict(cap.omitted)
     findings = _fold_boxes(findings, omitted, dataset)
+    findings = _fold_missing_images(findings, omitted, files, severities, settings)
     ignored = {s.path: registry.ignored_for_file(s.path, settings.per_file_ignores)
                for s in files}
     findings = [f for f in findings if f.code not in ignored.get(f.location.file, ())]
@@ -46,3 +48,43 @@ def _fold_boxes(findings: list[Finding], omitted: dict[Where, int],
     for where in [w for w in omitted if before[w] and not after[w]]:
         del omitted[where]
     return folded
+
+
+def _fold_missing_images(
+    findings: list[Finding],
+    omitted: dict[Where, int],
+    files: Sequence[FileSummary],
+    severities: dict[str, Severity],
+    settings: Settings,
+) -> list[Finding]:
+    """One I011 per file whose image paths nearly all resolve to nothing, instead of its I003s."""
+    rule, missing_rule = images.ROOT_WRONG, images.MISSING
+    if rule.code not in severities or missing_rule.code not in severities:
+        return findings
+    references: Counter[str] = Counter()
+    for summary in files:  # a file named twice is one file here, as its findings are
+        references[summary.path] += summary.image_refs
+    first: dict[str, Finding] = {}
+    missing: Counter[str] = Counter()
+    for f in findings:
+        if f.code == missing_rule.code:
+            file = f.location.file
+            missing[file] += 1
+            if file not in first or position_key(f) < position_key(first[file]):
+                first[file] = f
+    wrong = set()
+    for file, found in first.items():
+        count = missing[file] + omitted.get((file, missing_rule.code), 0)
+        if images.root_wrong(references[file], count, settings):
+            wrong.add(file)
+            omitted.pop((file, missing_rule.code), None)
+            index = found.location.record_index
+            example = (f"record {index}: " if index is not None else "") + found.message
+            message = images.root_wrong_message(references[file], count,
+                                                images.image_root(settings), example)
+            findings.append(Finding(rule.code, rule.name, severities[rule.code], message,
+                                    Location(file=file), fix=rule.fix,
+                                    data={"folded": count, "references": references[file]}))
+    if not wrong:
+        return findings
+    return [f for f in findings if not (f.code == missing_rule.code and f.location.file in wrong)]

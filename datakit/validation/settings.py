@@ -42,6 +42,8 @@ class Settings:
     # findings listed (and kept) per rule and file; 0 = every one, None = the default of the
     # output (validation/finding_cap.py, cli/validate_cmd.py)
     max_findings_per_rule: int | None = None
+    image_root_min_references: int = 20
+    image_root_missing_share: float = 0.9
     base_dir: str = "."  # where relative settings (image root, holdout, patterns) are resolved
     # Whether `include` came from a configuration file: then every match is a dataset; with
     # the default, a .json object holding no records is skipped (validation/files.py).

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import unicodedata
 
 from datakit.findings import Severity
 from datakit.qwenvl.tag_scan import image_offsets, image_paths
 from datakit.validation.context import RunContext
 from datakit.validation.rule import Option, Rule
+from datakit.validation.settings import Settings
 from datakit.validation.view import Collector, RecordView
 
 MAX_PATH_BYTES = 254
@@ -21,6 +23,16 @@ def _with(path: str) -> str:
 
 
 _OK = _with("img/ok.jpg")
+
+
+def _many(pattern: str) -> str:
+    """Three records, each with one picture."""
+    return "[" + ", ".join(
+        '{"id": "' + str(i) + '", "conversations": [{"from": "user", "value": "Picture 1: <img>'
+        + pattern.format(i) + '</img>\\nWhat is it?"}, {"from": "assistant", "value": "a dog '
+        + str(i) + '"}]}'
+        for i in range(3)
+    ) + "]"
 
 PATH_TOO_LONG = Rule(
     "I001", "image-path-too-long", Severity.ERROR, "record",
@@ -106,9 +118,29 @@ URL = Rule(
     bad=_with("https://example.com/dog.jpg"), good=_OK,
 )
 
+ROOT_WRONG = Rule(
+    "I011", "image-root-wrong", Severity.ERROR, "file",
+    "Most image paths of a file resolve to nothing (at least 90% of 20 or more references): "
+    "the image root is probably wrong. One finding replaces the file's image-missing (I003) "
+    "findings.",
+    "Run from the wrong folder or with the wrong --image-root, every image looks missing: "
+    "tens of thousands of I003 lines bury the one cause, and a trainer started there crashes "
+    "on the first sample it draws.",
+    "Run where the trainer runs, or set --image-root (image-root in [tool.datakit]) to that "
+    "folder; the I003 findings that remain are then real.",
+    bad=_many("img/nope-{}.jpg"), good=_many("img/ok.jpg"),
+    options=(
+        Option("image-root-min-references", int, 20,
+               "image references a file needs before its image root is judged"),
+        Option("image-root-missing-share", float, 0.9,
+               "share of those references that must be missing"),
+    ),
+    example_settings=(("image_root_min_references", 3),),
+)
+
 RULES = (
     PATH_TOO_LONG, PATH_NOT_NORMALIZED, MISSING, NOT_A_FILE, UNREADABLE, UNDECODABLE,
-    TOO_SMALL, EXTREME_ASPECT, OUTSIDE_ROOT, URL,
+    TOO_SMALL, EXTREME_ASPECT, OUTSIDE_ROOT, URL, ROOT_WRONG,
 )
 
 _BY_KIND = {
@@ -202,3 +234,23 @@ def _verdicts(path: str, ctx: RunContext) -> Verdicts:
         return before, ((EXTREME_ASPECT, f"{path} is {status.width}x{status.height} pixels "
                          f"(ratio {long / short:.0f}:1)"),)
     return before, ()
+
+
+def image_root(settings: Settings) -> str:
+    """The folder image paths resolve against, as ``context`` builds the image checker."""
+    if settings.image_root is None:
+        return os.getcwd()
+    return os.path.abspath(os.path.join(settings.base_dir, settings.image_root))
+
+
+def root_wrong(references: int, missing: int, settings: Settings) -> bool:
+    """Whether so many of a file's image references are missing that the root must be wrong."""
+    return (references >= max(1, settings.image_root_min_references)
+            and missing >= settings.image_root_missing_share * references)
+
+
+def root_wrong_message(references: int, missing: int, root: str, first: str) -> str:
+    """``first`` says where the first missing image is and what its I003 said."""
+    return (f"{references - missing:,} of {references:,} images found under {root}; is "
+            f"--image-root right? {missing:,} image-missing (I003) findings are folded into "
+            f"this one, the first at {first}")
