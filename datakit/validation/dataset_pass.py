@@ -6,6 +6,7 @@ and duplicates are judged once at the end, so memory stays small for millions of
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 
 from datakit.findings import Finding, Location, Severity
@@ -45,10 +46,11 @@ class DatasetPass:
             rows = [(index, line, record_id, None) for index, line, record_id, _ in rows]
         self.keys.extend(file, rows)
 
-    def findings(self) -> list[Finding]:
-        """Every record whose id, or whose conversations, an earlier record already has."""
+    def findings(self) -> Iterator[Finding]:
+        """Every record whose id, or whose conversations, an earlier record already has; one
+        at a time, so that a run keeps only those it lists (a million copies of one sample
+        are a million findings)."""
         keys = self.keys
-        out: list[Finding] = []
         for rows in keys.ids.duplicate_groups() if self.want_ids else ():
             first_file, first_index, first_line = keys.where(rows[0])
             where = f"{first_file} record {first_index}" + (
@@ -59,8 +61,8 @@ class DatasetPass:
                 if (file, index) == (first_file, first_index):
                     continue  # the same file given twice
                 record_id = keys.record_id(row)
-                out.append(self._finding(DUPLICATE_ID, f"id {record_id!r} is also used by {where}",
-                                         file, index, line, record_id))
+                yield self._finding(DUPLICATE_ID, f"id {record_id!r} is also used by {where}",
+                                    file, index, line, record_id)
         for rows in keys.fingerprints.duplicate_groups() if self.want_samples else ():
             first_file, first_index, _ = keys.where(rows[0])
             first_id = keys.record_id(rows[0])
@@ -70,9 +72,8 @@ class DatasetPass:
                 if (file, index) == (first_file, first_index):
                     continue
                 where = same if first_file == file else f"{first_file} {same}"
-                out.append(self._finding(DUPLICATE_SAMPLE, f"same conversations as {where}",
-                                         file, index, line, keys.record_id(row)))
-        return out
+                yield self._finding(DUPLICATE_SAMPLE, f"same conversations as {where}",
+                                    file, index, line, keys.record_id(row))
 
     def _finding(self, rule: Rule, message: str, file: str, index: int, line: int | None,
                  record_id: str | None) -> Finding:

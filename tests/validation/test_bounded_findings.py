@@ -208,3 +208,19 @@ def test_a_convention_fold_takes_the_findings_that_were_not_kept_too(tmp_path: P
     assert [f.code for f in report.findings] == ["B005"]
     assert report.omitted == {}
     assert report.counts_by_rule() == [("B005", "box-convention", "error", 1)]
+
+
+def test_duplicates_listed_are_the_first_in_the_file_whatever_group_they_are_in(
+    tmp_path: Path,
+) -> None:
+    records = [{"id": f"id{i % 5}", "conversations": [
+        {"from": "user", "value": f"question {i}"}, {"from": "assistant", "value": "answer"}]}
+        for i in range(50)]
+    path = tmp_path / "dup.json"
+    path.write_text(json.dumps(records), encoding="utf-8")
+    report = validate_files([str(path)], Settings(jobs=1, images="none", cache=False,
+                                                  select=("D001",), max_findings_per_rule=3))
+    # groups come id0 (records 5, 10, ...), then id1 (6, 11, ...): the report order wins
+    assert [f.location.record_index for f in report.findings] == [5, 6, 7]
+    assert report.omitted == {(str(path), "D001"): 42}
+    assert report.counts()["error"] == 45
