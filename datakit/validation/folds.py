@@ -28,10 +28,10 @@ def fold_all(
     """The findings to list and, per (file, code), how many more there are."""
     findings = cap.findings()
     omitted = dict(cap.omitted)
-    findings = _fold_boxes(findings, omitted, dataset)
-    findings = _fold_missing_images(findings, omitted, files, severities, settings)
     ignored = {s.path: registry.ignored_for_file(s.path, settings.per_file_ignores)
                for s in files}
+    findings = _fold_boxes(findings, omitted, dataset)
+    findings = _fold_missing_images(findings, omitted, files, severities, settings, ignored)
     findings = [f for f in findings if f.code not in ignored.get(f.location.file, ())]
     for file, code in [w for w in omitted if w[1] in ignored.get(w[0], ())]:
         del omitted[(file, code)]
@@ -56,8 +56,10 @@ def _fold_missing_images(
     files: Sequence[FileSummary],
     severities: dict[str, Severity],
     settings: Settings,
+    ignored: dict[str, set[str]],
 ) -> list[Finding]:
-    """One I011 per file whose image paths nearly all resolve to nothing, instead of its I003s."""
+    """One I011 per file whose image paths nearly all resolve to nothing, instead of its I003s
+    (not for a file whose I003s are ignored: there is nothing to fold)."""
     rule, missing_rule = images.ROOT_WRONG, images.MISSING
     if rule.code not in severities or missing_rule.code not in severities:
         return findings
@@ -67,7 +69,8 @@ def _fold_missing_images(
     first: dict[str, Finding] = {}
     missing: Counter[str] = Counter()
     for f in findings:
-        if f.code == missing_rule.code:
+        if f.code == missing_rule.code and missing_rule.code not in ignored.get(
+                f.location.file, ()):
             file = f.location.file
             missing[file] += 1
             if file not in first or position_key(f) < position_key(first[file]):

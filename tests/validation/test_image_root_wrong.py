@@ -83,3 +83,10 @@ def test_the_fold_counts_the_findings_that_were_not_kept(tmp_path: Path) -> None
     assert " 30 image-missing (I003) findings are folded" in report.findings[0].message
     assert report.omitted == {}
     assert report.counts() == {"error": 1, "warning": 0, "info": 0}
+
+
+def test_no_diagnosis_for_a_file_whose_missing_images_are_ignored(tmp_path: Path) -> None:
+    _dataset(tmp_path, 25, 25)
+    ignores = (("d.json", ("I003",)),)
+    assert _codes(tmp_path, image_root="pictures", per_file_ignores=ignores) == []
+    assert _codes(tmp_path, image_root="pictures") == ["I011"]
