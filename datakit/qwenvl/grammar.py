@@ -159,6 +159,9 @@ def _parse_any(value: str) -> ParsedValue:
     text_start = 0
     pos = 0
     n = len(value)
+    # The last closing tag found per tag, or -1 for none left: still the next one while it
+    # lies ahead, so a value of many unclosed tags is not searched to its end once per tag.
+    next_close: dict[str, int] = {}
 
     def flush_text(upto: int) -> None:
         if upto > text_start:
@@ -184,28 +187,31 @@ def _parse_any(value: str) -> ParsedValue:
             pos = m.end()
             continue
         close_tag = f"</{tag}>"
-        close_at = value.find(close_tag, m.end())
-        inner_start, end = m.end(), close_at + len(close_tag)
+        inner_start = m.end()
+        close_at = next_close.get(tag)
+        if close_at is None or 0 <= close_at < inner_start:
+            close_at = next_close[tag] = value.find(close_tag, inner_start)
+        end = close_at + len(close_tag)
         if close_at < 0:
             problems.append(
                 TagProblem("unclosed-tag", tag, start, m.end(), f"<{tag}> is never closed")
             )
             pos = m.end()
             continue
-        inner = value[inner_start:close_at]
-        nested = None if tag == "img" else _TAG_RE.search(inner)
+        nested = None if tag == "img" else _TAG_RE.search(value, inner_start, close_at)
         if nested is not None:
             problems.append(
                 TagProblem(
                     "nested-tag",
                     tag,
-                    inner_start + nested.start(),
-                    inner_start + nested.end(),
+                    nested.start(),
+                    nested.end(),
                     f"{nested.group(0)} inside <{tag}>...</{tag}>",
                 )
             )
             pos = end  # the whole span stays text: its inner tags are not trusted
             continue
+        inner = value[inner_start:close_at]
         flush_text(start)
         if tag == "img":
             segments.append(Image(start, end, inner, inner_start))
@@ -223,21 +229,9 @@ def _parse_any(value: str) -> ParsedValue:
             segments.append(Quad(start, end, inner, points))
         pos = text_start = end
     flush_text(n)
-    if not problems:  # only a stray or unclosed tag leaves neighbouring text pieces
-        return ParsedValue(tuple(segments), ())
-    return ParsedValue(tuple(_merge_text(segments)), tuple(problems))
-
-
-def _merge_text(segments: list[Segment]) -> list[Segment]:
-    # A stray or unclosed tag stays in the text; join neighbouring text pieces into one.
-    merged: list[Segment] = []
-    for seg in segments:
-        last = merged[-1] if merged else None
-        if isinstance(seg, Text) and isinstance(last, Text) and last.end == seg.start:
-            merged[-1] = Text(last.start, seg.end, last.text + seg.text)
-        else:
-            merged.append(seg)
-    return merged
+    # Text is cut only in front of a segment (a stray, unclosed or nested tag leaves
+    # text_start where it was), so no two text pieces are ever neighbours.
+    return ParsedValue(tuple(segments), tuple(problems))
 
 
 def _malformed(tag: str, inner: str, start: int, end: int) -> TagProblem:
