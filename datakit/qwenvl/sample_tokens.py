@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from datakit.qwenvl.text_tokens import (
@@ -167,7 +167,11 @@ def account_conversations(scanner: TextScanner, conversations: Any, max_len: int
             continue
         n_tokens, n_images, image_starts, text_problems, text_error = scan(normalize("NFC", value))
         if text_problems:
-            problems.extend(replace(p, message_index=index) for p in text_problems)
+            # The constructor, not dataclasses.replace: ten times faster, and a value may hold
+            # a million problems.
+            problems.extend(
+                TokenProblem(p.kind, p.message, index, p.offset, p.fatal) for p in text_problems
+            )
         if text_error is not None:
             error = error or text_error
         if error is not None:
@@ -234,10 +238,10 @@ def _cut(
     )
 
 
-def _fatal_if_unmatched(problem: TokenProblem) -> TokenProblem:
-    if problem.kind == UNMATCHED_IMAGE_END and not problem.fatal:
-        return replace(problem, fatal=True)
-    return problem
+def _fatal_if_unmatched(p: TokenProblem) -> TokenProblem:
+    if p.kind == UNMATCHED_IMAGE_END and not p.fatal:
+        return TokenProblem(p.kind, p.message, p.message_index, p.offset, True)
+    return p
 
 
 def _role_problem(role: Any, index: int) -> TokenProblem:

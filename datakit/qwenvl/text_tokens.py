@@ -208,7 +208,7 @@ class TextScanner:
         tokens = 0
         images = 0
         image_starts: list[int] | None = None
-        problems: list[TokenProblem] | None = None
+        problems: list[TokenProblem] = []  # appended to: one value may hold millions
         error: str | None = None
         pos = 0
         open_at = -1  # offset of the open <img>, or -1
@@ -234,7 +234,7 @@ class TextScanner:
                         offset=special_in_span,
                         fatal=True,
                     )
-                    problems = [*(problems or ()), problem]
+                    problems.append(problem)
                     if error is None:
                         error = (
                             f"TypeError: sequence item {item}: expected a bytes-like object, "
@@ -243,11 +243,11 @@ class TextScanner:
                 else:
                     n_bytes = utf8_length(text[content_start:start])
                     if n_bytes > IMG_SLOTS:
-                        problems = [*(problems or ()), _too_long(n_bytes, open_at)]
+                        problems.append(_too_long(n_bytes, open_at))
                         if error is None:
                             error = ERROR_TOO_LONG
                     elif n_bytes > MODEL_MAX_IMAGE_BYTES:
-                        problems = [*(problems or ()), _too_long_for_model(n_bytes, open_at)]
+                        problems.append(_too_long_for_model(n_bytes, open_at))
                     if image_starts is None:
                         image_starts = [tokens]
                     else:
@@ -272,7 +272,7 @@ class TextScanner:
             tokens += 1
             if token[1] == "|" or token == IMG_PAD:
                 problem = TokenProblem(CONTROL_TOKEN_IN_TEXT, _control_message(token), offset=start)
-                problems = [*(problems or ()), problem]
+                problems.append(problem)
             elif token == IMG_END:
                 problem = TokenProblem(
                     UNMATCHED_IMAGE_END,
@@ -280,7 +280,7 @@ class TextScanner:
                     "and training crashes when the sample also holds an image",
                     offset=start,
                 )
-                problems = [*(problems or ()), problem]
+                problems.append(problem)
         if open_at >= 0:
             problem = TokenProblem(
                 UNCLOSED_IMAGE,
@@ -288,7 +288,7 @@ class TextScanner:
                 offset=open_at,
                 fatal=True,
             )
-            problems = [*(problems or ()), problem]
+            problems.append(problem)
             if error is None:
                 error = ERROR_UNCLOSED
         elif pos < len(text):
@@ -297,7 +297,7 @@ class TextScanner:
                 tokens += len(tail) - 2
             else:
                 tokens += count_plain(tail)
-        return tokens, images, image_starts, problems, error
+        return tokens, images, image_starts, problems or None, error
 
 
 def _too_long(n_bytes: int, offset: int) -> TokenProblem:
