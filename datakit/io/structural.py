@@ -29,6 +29,8 @@ PYTHON_INDEX_MAX_BYTES = 1 << 20
 _TOKENS = re.compile(rb'\\+"?|["\[\]{},]')
 # Blank bytes skipped in numpy between a comma and the next record; longer gaps go to Python.
 _MAX_GAP_SCAN = 16
+# Backslash runs (before a quote) measured a byte at a time; longer ones from their start.
+_SHORT_RUN = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,15 +186,37 @@ class StructuralIndex:
             lengths = np.ones(ends.size, dtype=np.int64)
             cursor = ends - 1
             todo = np.arange(ends.size)
-            while todo.size:
+            # Walk back over short runs a byte at a time (one numpy step per byte of the
+            # longest run); longer runs are measured from where they begin, below.
+            for _ in range(_SHORT_RUN):
                 at_start = cursor[todo] < 0
                 lengths[todo[at_start]] += carried
                 todo = todo[~at_start]
                 todo = todo[data[cursor[todo]] == 0x5C]
+                if not todo.size:
+                    break
                 lengths[todo] += 1
                 cursor[todo] -= 1
+            else:
+                starts = _long_run_starts(data)
+                first = starts[np.searchsorted(starts, ends[todo], side="right") - 1]
+                lengths[todo] = ends[todo] - first + 1 + np.where(first == 0, carried, 0)
             escaped.append(ends[(lengths & 1) == 1] + 1)
         return np.concatenate(escaped).astype(np.intp)
+
+
+def _long_run_starts(data: npt.NDArray[np.uint8]) -> npt.NDArray[np.intp]:
+    """Where each run of more than ``_SHORT_RUN`` backslashes begins, ascending. Such runs
+    are long, so there are few of them (at most one per ``_SHORT_RUN`` bytes)."""
+    import numpy as np
+
+    backslash = data == 0x5C
+    starts = backslash.copy()
+    starts[1:] &= ~backslash[:-1]
+    for k in range(1, _SHORT_RUN + 1):
+        starts[:-k] &= backslash[k:]
+        starts[-k:] = False
+    return np.flatnonzero(starts)
 
 
 def _index_in_python(chunk: bytes) -> bool:
