@@ -51,6 +51,7 @@ UNCLOSED_IMAGE = "unclosed-image"
 SPECIAL_TOKEN_IN_IMAGE = "special-token-in-image"
 UNMATCHED_IMAGE_END = "unmatched-image-end"
 CONTROL_TOKEN_IN_TEXT = "control-token-in-text"
+TOKENIZER_PANIC = "tokenizer-panic"
 
 _SPLIT = re.compile(f"({SPECIAL_RE.pattern})").split
 _GROUNDING_TAGS = frozenset({"<ref>", "</ref>", "<box>", "</box>", "<quad>", "</quad>"})
@@ -159,48 +160,58 @@ class TextScanner:
 
     def scan(self, text: str) -> ScanResult:
         """Counts for the common shapes (grounding tags, images with short paths); anything
-        else (control tokens, broken image spans, long paths) goes to ``scan_fully``."""
-        if "<" not in text:
-            return self.count_plain(text), 0, None, None, None
-        parts = _SPLIT(text)  # plain, special, plain, special, ..., plain
-        count_plain = self.count_plain
-        piece = parts[0]
-        tokens = count_plain(piece) if piece else 0
-        images = 0
-        image_starts: list[int] | None = None
-        n_parts = len(parts)
-        i = 1
-        while i < n_parts:
-            token = parts[i]
-            if token == IMG_START:
-                if i + 2 >= n_parts or parts[i + 2] != IMG_END:
-                    return self.scan_fully(text)
-                path = parts[i + 1]
-                # 4 bytes per character at most: only long paths need measuring.
-                if len(path) > MODEL_MAX_IMAGE_BYTES // 4 and utf8_length(path) > (
-                    MODEL_MAX_IMAGE_BYTES
-                ):
-                    return self.scan_fully(text)
-                if image_starts is None:
-                    image_starts = [tokens]
+        else (control tokens, broken image spans, long paths) goes to ``scan_fully``. A panic
+        in tiktoken is the text's error, as it is the trainer's."""
+        try:
+            if "<" not in text:
+                return self.count_plain(text), 0, None, None, None
+            parts = _SPLIT(text)  # plain, special, plain, special, ..., plain
+            count_plain = self.count_plain
+            piece = parts[0]
+            tokens = count_plain(piece) if piece else 0
+            images = 0
+            image_starts: list[int] | None = None
+            n_parts = len(parts)
+            i = 1
+            while i < n_parts:
+                token = parts[i]
+                if token == IMG_START:
+                    if i + 2 >= n_parts or parts[i + 2] != IMG_END:
+                        return self.scan_fully(text)
+                    path = parts[i + 1]
+                    # 4 bytes per character at most: only long paths need measuring.
+                    if len(path) > MODEL_MAX_IMAGE_BYTES // 4 and utf8_length(path) > (
+                        MODEL_MAX_IMAGE_BYTES
+                    ):
+                        return self.scan_fully(text)
+                    if image_starts is None:
+                        image_starts = [tokens]
+                    else:
+                        image_starts.append(tokens)
+                    images += 1
+                    tokens += IMAGE_TOKENS
+                    piece = parts[i + 3]
+                    i += 4
+                elif token in _GROUNDING_TAGS:
+                    piece = parts[i + 1]
+                    i += 2
+                    tokens += 1
+                    if (
+                        token == BOX_START
+                        and self._box_shortcut
+                        and BOX_CONTENT_RE.fullmatch(piece)
+                    ):
+                        tokens += len(piece) - 2
+                        continue
                 else:
-                    image_starts.append(tokens)
-                images += 1
-                tokens += IMAGE_TOKENS
-                piece = parts[i + 3]
-                i += 4
-            elif token in _GROUNDING_TAGS:
-                piece = parts[i + 1]
-                i += 2
-                tokens += 1
-                if token == BOX_START and self._box_shortcut and BOX_CONTENT_RE.fullmatch(piece):
-                    tokens += len(piece) - 2
-                    continue
-            else:
-                return self.scan_fully(text)
-            if piece:
-                tokens += count_plain(piece)
-        return tokens, images, image_starts, None, None
+                    return self.scan_fully(text)
+                if piece:
+                    tokens += count_plain(piece)
+            return tokens, images, image_starts, None, None
+        except BaseException as exc:  # a panic in tiktoken's Rust code is no Exception
+            if type(exc).__name__ != "PanicException":
+                raise
+            return 0, 0, None, [_panicked(exc)], f"PanicException: {exc}"
 
     def scan_fully(self, text: str) -> ScanResult:
         """Like ``scan``, for any text, with every problem and the tokenizer's first error."""
@@ -298,6 +309,17 @@ class TextScanner:
             else:
                 tokens += count_plain(tail)
         return tokens, images, image_starts, problems or None, error
+
+
+def _panicked(exc: BaseException) -> TokenProblem:
+    # Seen for a run of about a million whitespace characters: the pre-tokeniser's regular
+    # expression runs out of stack. The trainer's tokenizer (tiktoken too) fails the same way.
+    return TokenProblem(
+        TOKENIZER_PANIC,
+        f"tiktoken fails on this text (PanicException: {exc}); a run of about a million "
+        "whitespace characters does this: shorten the run",
+        fatal=True,
+    )
 
 
 def _too_long(n_bytes: int, offset: int) -> TokenProblem:
