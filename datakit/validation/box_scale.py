@@ -24,13 +24,14 @@ MAX_PATH_BYTES = 254  # longer paths are never looked up (I001)
 # The records of a file that count: the first SAMPLE_ALL, then every SAMPLE_STRIDE-th. A verdict
 # needs tens of boxes, not millions: this keeps B006's cost on a large file near nothing, and
 # a sample chosen by record index is the same whatever --jobs is.
-SAMPLE_ALL = 4096
-SAMPLE_STRIDE = 16
+SAMPLE_ALL = 1024
+SAMPLE_STRIDE = 32
 EXAMPLES = 8  # kept per file; a verdict shows the first five that fit its space
 
 # (width_px, height_px, every box's x2 and y2 in turn, message index of the first box)
 Picture = tuple[int, int, list[int], int]
-# (file, line, record index, record id, JSON path, box text, width_px, height_px, x2, y2)
+# (file, line, record index, record id, JSON path, the value holding the picture's first box,
+# width_px, height_px, x2, y2): the box to show is picked only if a verdict cites it
 Example = tuple[str, "int | None", int, "str | None", str, str, int, int, int, int]
 
 _CORNER_RE = re.compile(r"\),\((\d+),(\d+)\)</box>")
@@ -52,35 +53,42 @@ def pictures_of(view: RecordView, images: ImageChecker, sound: set[int]) -> list
         if "<img>" in value:
             if not message.paired:
                 current = None
-                continue
-            if "<box>" in value and message.index in sound:
-                seen = 0
-                for match in _IN_ORDER_RE.finditer(value):
-                    path = match.group(1)
-                    if path is not None:
-                        current, seen = path, seen + 1
-                    elif current is not None and not (ambiguous and seen == 0):
-                        _add(found, images, current, [int(match.group(2)), int(match.group(3))],
-                             message.index)
-                ambiguous = seen > 1
+            elif "<box>" in value and message.index in sound:
+                current, ambiguous = _in_order(found, images, value, message.index, current,
+                                               ambiguous)
             else:
                 paths = image_paths(value)
                 current, ambiguous = paths[-1], len(paths) > 1
         elif current is not None and not ambiguous and message.index in sound:
             corners = [int(v) for pair in _CORNER_RE.findall(value) for v in pair]
-            _add(found, images, current, corners, message.index)
+            if current in found:
+                picture = found[current]
+                if picture is not None:
+                    picture[2].extend(corners)
+            else:
+                size = _size(images, current)
+                found[current] = None if size is None else (*size, corners, message.index)
     return [picture for picture in found.values() if picture is not None]
 
 
-def _add(found: dict[str, Picture | None], images: ImageChecker, path: str, corners: list[int],
-         message: int) -> None:
-    if path in found:
-        picture = found[path]
-        if picture is not None:
-            picture[2].extend(corners)
-        return
-    size = _size(images, path)
-    found[path] = None if size is None else (size[0], size[1], corners, message)
+def _in_order(found: dict[str, Picture | None], images: ImageChecker, value: str, index: int,
+              current: str | None, ambiguous: bool) -> tuple[str | None, bool]:
+    """Pictures and boxes of one value, each box on the latest picture before it."""
+    seen = 0
+    for match in _IN_ORDER_RE.finditer(value):
+        path = match.group(1)
+        if path is not None:
+            current, seen = path, seen + 1
+        elif current is not None and not (ambiguous and seen == 0):
+            corners = [int(match.group(2)), int(match.group(3))]
+            if current in found:
+                picture = found[current]
+                if picture is not None:
+                    picture[2].extend(corners)
+            else:
+                size = _size(images, current)
+                found[current] = None if size is None else (*size, corners, index)
+    return current, ambiguous if seen == 0 else seen > 1
 
 
 def _size(images: ImageChecker, path: str) -> tuple[int, int] | None:
@@ -161,10 +169,13 @@ def _beyond(corners: list[int], limit_x: int, limit_y: int) -> int:
 
 def _example(view: RecordView, width: int, height: int, x2: int, y2: int,
              message: int) -> Example:
-    """The picture's box that reaches furthest in its first message, with where it is."""
     value = next(m.value for m in view.messages if m.index == message)
+    return (view.file, view.line, view.index, view.record_id, view.path(message), value,
+            width, height, x2, y2)
+
+
+def furthest_box(value: str, width: int, height: int) -> str:
+    """The box of ``value`` that reaches furthest across or down a picture of this size."""
     best = max(_BOX_RE.finditer(value), default=None,
                key=lambda m: max(int(m.group(3)) / width, int(m.group(4)) / height))
-    text = best.group(0) if best is not None else ""
-    return (view.file, view.line, view.index, view.record_id, view.path(message), text,
-            width, height, x2, y2)
+    return best.group(0) if best is not None else ""

@@ -183,7 +183,10 @@ def _chance(chance: float) -> str:
 
 
 def _where(example: Example, space: int) -> str:
-    file, line, _, _, json_path, box, width, height, _, _ = example
+    from datakit.validation.box_scale import furthest_box
+
+    file, line, _, _, json_path, value, width, height, _, _ = example
+    box = furthest_box(value, width, height)
     at = f":{line}" if line else ""
     size = f"{width}x{height}"
     if space:

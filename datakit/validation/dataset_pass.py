@@ -98,8 +98,7 @@ class DatasetPass:
         out = []
         for verdict, tally in verdicts(self.box_scale):
             message, examples = describe(verdict, tally)
-            first = examples[0] if examples else tally.examples[0]
-            file, line, index, record_id, json_path = first[:5]
+            file, line, index, record_id, json_path = (examples or tally.examples)[0][:5]
             location = Location(file=file, line=line, record_index=index, record_id=record_id,
                                 json_path=json_path)
             out.append(Finding(

@@ -98,7 +98,7 @@ IN_PIXELS = Rule(
     "each box is drawn on (the latest <img> before it): at least 10 boxes on 5 pictures under "
     "1000 pixels a side, at most 1% of them beyond the size, boxes reaching 90% of the way "
     "across and down on some of the pictures, and a chance below one in a million that grid "
-    "boxes would stay inside so often. A file's first 4096 records count, then every 16th. "
+    "boxes would stay inside so often. A file's first 1024 records count, then every 32nd. "
     "Needs --images header or decode: with none or exists no sizes are read and the rule "
     "stays silent.",
     "Divide by the size the boxes were measured in and write the 0..999 grid: "
