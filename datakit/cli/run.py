@@ -9,6 +9,7 @@ from typing import NoReturn
 import click
 
 from datakit.cli.argv import refuse_files_named_like_options
+from datakit.cli.signals import terminate_cleanly
 from datakit.errors import DatakitError
 from datakit.report.safe import printable
 
@@ -23,6 +24,7 @@ EXIT_INTERRUPTED = 130
 
 def run_main(group: click.Group, argv: list[str] | None) -> NoReturn:
     try:
+        terminate_cleanly()  # SIGTERM/SIGHUP unwind like Ctrl-C: no temporary file is left
         refuse_files_named_like_options(sys.argv[1:] if argv is None else argv)
         code = group.main(args=argv, prog_name="datakit", standalone_mode=False)
     except KeyboardInterrupt:

@@ -12,6 +12,7 @@ from datakit.cli.options import split_codes
 from datakit.errors import InputError
 from datakit.report.safe import printable
 from datakit.validation.finding_cap import DEFAULT_LIMIT
+from datakit.validation.settings import MAX_JOBS
 
 # Findings listed per rule and file when a person reads the report on a terminal.
 TERMINAL_LIMIT = 20
@@ -40,7 +41,8 @@ TERMINAL_LIMIT = 20
 @click.option("--holdout", multiple=True, type=click.Path(path_type=Path),
               help="Images that must not appear in training (file list, COCO/RefCOCO "
               "instances, Qwen-VL file, or --emit-holdout output).")
-@click.option("--jobs", "-j", type=click.IntRange(min=0), help="Worker processes (0 = all cores).")
+@click.option("--jobs", "-j", type=click.IntRange(min=0, max=MAX_JOBS),
+              help="Worker processes (0 = all cores).")
 @click.option("--strict", is_flag=True, default=None, help="Warnings fail too (exit 1).")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Image-check cache folder.")
 @click.option("--no-cache", is_flag=True, help="Do not use the image-check cache.")
@@ -127,6 +129,11 @@ def validate(
             "check the folder, and include/exclude in [tool.datakit]",
         )
     paths = selection.files
+    from datakit.cli.outputs import dataset_inputs, guard_outputs, settings_inputs
+
+    guard_outputs([("--output", output)], [
+        *dataset_inputs(paths), *settings_inputs(config, settings.tokenizer),
+        *(("--holdout file", Path(h)) for h in holdout)])
     if not paths and len(named) == len(files):
         click.echo("datakit: no dataset files to check (see [tool.datakit] include/exclude)",
                    err=True)

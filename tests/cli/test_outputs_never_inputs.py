@@ -57,6 +57,12 @@ CASES: dict[str, tuple[list[str], str]] = {
     "tokens-output-is-tokenizer": (
         ["tokens", "d.json", "--tokenizer", "model", "-o", "model/qwen.tiktoken"],
         "refusing to write model/qwen.tiktoken: it is the --tokenizer file model/qwen.tiktoken"),
+    "validate-report-is-dataset": (
+        ["validate", "d.json", "--format", "json", "-o", "d.json"],
+        "refusing to write d.json: it is the input file d.json"),
+    "validate-report-is-holdout": (
+        ["validate", "d.json", "--holdout", "rec.json", "--format", "json", "-o", "./rec.json"],
+        "refusing to write rec.json: it is the --holdout file rec.json"),
     "preview-index-is-dataset": (
         ["preview", "gallery/index.html", "--out", "gallery", "--no-findings"],
         "refusing to write gallery/index.html: it is the input file gallery/index.html"),
