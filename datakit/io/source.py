@@ -66,6 +66,13 @@ def open_binary(path: Path, display_name: str) -> BinaryIO:
             f"cannot access the file: {exc.strerror}", "check the path and its permissions"
         ) from None
     _check_regular(info.st_mode, fail)
+    from datakit.io.safe_open import system_file_detail, system_folder
+
+    folder = system_folder(os.path.realpath(path))
+    if folder is not None:  # /proc/kmsg and friends look regular, and block or consume
+        raise fail(f"is {system_file_detail(folder)}",
+                   "copy the data to a regular file first (datakit validate reads standard "
+                   "input as '-')")
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:

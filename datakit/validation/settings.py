@@ -116,6 +116,9 @@ def load_settings(config: Path | None = None, start: Path | None = None) -> Sett
     if path is None:
         return Settings()
     if not path.is_file():
+        if path.exists():
+            raise ConfigError(f"{path}: not a regular file, so not read as configuration",
+                              fix="name a pyproject.toml or a TOML file")
         raise ConfigError(f"{path}: no such configuration file")
     table = _tool_table(path)
     if table is None:

@@ -112,8 +112,8 @@ def test_sniffing_still_reads_gzip(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ("fifo.txt", "datakit: error: fifo.txt: no such configuration file"),
-        ("/dev/zero", "datakit: error: /dev/zero: no such configuration file"),
+        ("fifo.txt", "datakit: error: fifo.txt: not a regular file, so not read as configuration"),
+        ("/dev/zero", "datakit: error: /dev/zero: not a regular file, so not read as configuration"),
     ],
     ids=["fifo", "zero"],
 )

@@ -123,3 +123,14 @@ def test_dash_twice_is_a_usage_error(tmp_path: Path) -> None:
     done = _datakit(tmp_path, "-", "-", stdin=b"[]")
     assert done.returncode == 2
     assert "named more than once" in done.stderr
+
+
+@pytest.mark.parametrize("path", ["/proc/self/status", "/proc/kmsg", "/sys/kernel/uevent_seqnum"])
+def test_a_dataset_under_a_system_folder_is_never_opened(tmp_path: Path, path: str) -> None:
+    if not Path(path).exists():
+        pytest.skip(f"{path} does not exist here")
+    done = _datakit(tmp_path, path)
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[0] == (
+        f"::error file={path},title=F007 unreadable-file::is a system file under "
+        f"/{path.split('/')[1]} (never opened: reading one can block or change things)")
