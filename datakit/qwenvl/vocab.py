@@ -123,7 +123,7 @@ def resolve_vocabulary_path(tokenizer: str | Path | None) -> Path:
         return candidate
     if not path.is_file():
         raise VocabularyError(
-            f"tokenizer path {path} does not exist",
+            f"tokenizer path {path} does not exist or is not a regular file",
             fix="point --tokenizer at a Qwen-VL model directory or a qwen.tiktoken file, "
             "or leave it out to use the copy installed with dashscope",
         )
@@ -132,6 +132,7 @@ def resolve_vocabulary_path(tokenizer: str | Path | None) -> Path:
 
 def read_ranks(path: Path, *, expected_sha256: str | None = None) -> dict[bytes, int]:
     """Parse a ``.tiktoken`` file (``base64-token rank`` per line, LF or CRLF)."""
+    _check_readable(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -163,6 +164,30 @@ def read_ranks(path: Path, *, expected_sha256: str | None = None) -> dict[bytes,
             "installed with dashscope",
         )
     return ranks
+
+
+# qwen.tiktoken is 2.6 MB (a little more with CRLF line ends); anything far larger is not it,
+# and is not read whole to find that out.
+_MAX_VOCAB_BYTES = 32 << 20
+
+
+def _check_readable(path: Path) -> None:
+    import os
+
+    from datakit.io.safe_open import system_file_detail, system_folder
+
+    folder = system_folder(os.path.realpath(path))
+    if folder is not None:
+        raise VocabularyError(f"the Qwen vocabulary {path} is {system_file_detail(folder)}",
+                              fix=_FIX_INSTALL)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return  # the read below says why
+    if size > _MAX_VOCAB_BYTES:
+        raise VocabularyError(
+            f"the Qwen vocabulary {path} is {size:,} bytes; qwen.tiktoken is about 2.6 MB, so "
+            "this is another file", fix=_FIX_INSTALL)
 
 
 def _raise_bad_line(path: Path, data: bytes) -> NoReturn:

@@ -94,3 +94,16 @@ def test_sdk_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(metadata, "files", no_package)
     with pytest.raises(VocabularyError, match="dashscope package that ships it is not installed"):
         vocab.default_vocabulary_path()
+
+
+def test_a_vocabulary_far_larger_than_qwens_is_refused_unread(tmp_path: Path) -> None:
+    big = tmp_path / "qwen.tiktoken"
+    with big.open("wb") as handle:
+        handle.truncate(1 << 30)  # sparse: reading it whole would take a gigabyte
+    with pytest.raises(VocabularyError, match=r"is 1,073,741,824 bytes; qwen\.tiktoken is about"):
+        vocab.read_ranks(big)
+
+
+def test_a_vocabulary_under_proc_is_never_read() -> None:
+    with pytest.raises(VocabularyError, match="a system file under /proc"):
+        vocab.read_ranks(Path("/proc/self/status"))
