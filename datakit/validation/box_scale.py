@@ -34,9 +34,9 @@ Picture = tuple[int, int, list[int], int]
 # width_px, height_px, x2, y2): the box to show is picked only if a verdict cites it
 Example = tuple[str, "int | None", int, "str | None", str, str, int, int, int, int]
 
-_CORNER_RE = re.compile(r"\),\((\d+),(\d+)\)</box>")
-_IN_ORDER_RE = re.compile(r"<img>(.*?)</img>|\),\((\d+),(\d+)\)</box>", re.DOTALL)
-_BOX_RE = re.compile(r"<box>\((\d+),(\d+)\),\((\d+),(\d+)\)</box>")
+_CORNER_RE = re.compile(r"\),\((\d{1,9}),(\d{1,9})\)</box>")
+_IN_ORDER_RE = re.compile(r"<img>(.*?)</img>|\),\((\d{1,9}),(\d{1,9})\)</box>", re.DOTALL)
+_BOX_RE = re.compile(r"<box>\((\d{1,9}),(\d{1,9})\),\((\d{1,9}),(\d{1,9})\)</box>")
 _FIELDS = 5  # counts per tally part: pictures, boxes, beyond, reach x, reach y
 
 
