@@ -50,6 +50,10 @@ def _fold_boxes(findings: list[Finding], omitted: dict[Where, int],
     return folded
 
 
+_NOT_LOOKED_UP = frozenset(
+    {images.PATH_TOO_LONG.code, images.OUTSIDE_ROOT.code, images.URL.code})
+
+
 def _fold_missing_images(
     findings: list[Finding],
     omitted: dict[Where, int],
@@ -63,21 +67,26 @@ def _fold_missing_images(
     rule, missing_rule = images.ROOT_WRONG, images.MISSING
     if rule.code not in severities or missing_rule.code not in severities:
         return findings
+    # References to files, per file: the paths that are never looked up on disk (too long,
+    # outside the root, URLs) are neither found nor missing.
     references: Counter[str] = Counter()
     for summary in files:  # a file named twice is one file here, as its findings are
         references[summary.path] += summary.image_refs
+    totals: Counter[Where] = Counter(omitted)
+    totals.update((f.location.file, f.code) for f in findings)
+    for (file, code), count in totals.items():
+        if code in _NOT_LOOKED_UP:
+            references[file] -= count
     first: dict[str, Finding] = {}
-    missing: Counter[str] = Counter()
     for f in findings:
         if f.code == missing_rule.code and missing_rule.code not in ignored.get(
                 f.location.file, ()):
             file = f.location.file
-            missing[file] += 1
             if file not in first or position_key(f) < position_key(first[file]):
                 first[file] = f
     wrong = set()
     for file, found in first.items():
-        count = missing[file] + omitted.get((file, missing_rule.code), 0)
+        count = totals[(file, missing_rule.code)]
         if images.root_wrong(references[file], count, settings):
             wrong.add(file)
             omitted.pop((file, missing_rule.code), None)

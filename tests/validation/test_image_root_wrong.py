@@ -90,3 +90,17 @@ def test_no_diagnosis_for_a_file_whose_missing_images_are_ignored(tmp_path: Path
     ignores = (("d.json", ("I003",)),)
     assert _codes(tmp_path, image_root="pictures", per_file_ignores=ignores) == []
     assert _codes(tmp_path, image_root="pictures") == ["I011"]
+
+
+def test_urls_are_neither_found_nor_missing(tmp_path: Path) -> None:
+    path = _dataset(tmp_path, 22, 0)
+    records = json.loads(path.read_text(encoding="utf-8"))
+    for i in range(10):
+        records.append({"id": f"u{i}", "conversations": [
+            {"from": "user", "value": f"Picture 1: <img>https://example.com/{i}.jpg</img>\nWhat?"},
+            {"from": "assistant", "value": f"url {i}"}]})
+    path.write_text(json.dumps(records), encoding="utf-8")
+    base = Settings(jobs=1, cache=False, images="exists", select=("I",), base_dir=str(tmp_path))
+    report = validate_files([str(path)], base)  # the pictures are in ./pictures: all missing
+    assert [f.code for f in report.findings] == ["I011"] + ["I010"] * 10
+    assert report.findings[0].message.startswith(f"0 of 22 images found under {Path.cwd()}; ")
