@@ -117,15 +117,15 @@ def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
     record = view.record
     # Nearly every record is a plain {"id", "conversations"}: a length and one look-up. Only
     # records with other keys (or another shape) can have another framework's layout.
-    plain = view.plain and (len(record) == 1 or (len(record) == 2 and "id" in record))
+    plain = view.plain and ((len(record) == 2 and "id" in record) or len(record) == 1)
     if not plain and isinstance(record, dict):
         _check_record(view, record, emit)
-    foreign_tag = signs.FOREIGN_TAG
+    may_open = signs.MAY_OPEN
     for message in view.messages:
         value = message.value
-        # Every sign holds a '<' that opens none of v1's tags, or a '[' (InternVL, CogVLM, JSON
-        # boxes); clean values cost these few scans and, when they hold tags, one search.
-        if ("<" in value and foreign_tag(value) is not None) or (
+        # Every sign starts as MAY_OPEN says or holds a '[' (InternVL, CogVLM, JSON boxes): a
+        # clean value costs two scans for a character and, when it has tags, one search.
+        if ("<" in value and may_open(value) is not None) or (
                 "[" in value and ("[[" in value or "_2d" in value or "_3d" in value)):
             _report_value(view, message, emit)
 
@@ -135,7 +135,7 @@ def _report_value(view: RecordView, message: Message, emit: Collector) -> None:
     value = message.value
     path = view.path(message.index)
     for sign in signs.VALUE_SIGNS:
-        found = list(sign.pattern.finditer(value))
+        found = list(sign.finditer(value))
         if not found:
             continue
         rule, effect = _BY_KIND[sign.kind]

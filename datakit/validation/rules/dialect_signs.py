@@ -8,76 +8,79 @@ out: boxes as bracketed numbers with no other mark (Shikra, LLaVA-1.5 and Ferret
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, NamedTuple
 
-# A '<' that does not open or close one of v1's own tags; every sign below that has no '['
-# has one. (The flat alternation is a third faster than '</?(?:img|...)>' on tagged values.)
-FOREIGN_TAG = re.compile(r"<(?!img>|/img>|ref>|/ref>|box>|/box>|quad>|/quad>)").search
+# The way every sign below that has no '[' starts: '<' and its first letters. Each of v1's
+# own tags fails this at its first or second letter, which makes the search on tagged values
+# cheaper than one for "a '<' that opens none of v1's tags". Keep it in step with the signs
+# (the tests hold one example per sign).
+MAY_OPEN = re.compile(r"<(?:[|Ivlsfp0-9]|ima|bb|ref-)").search
 
 QWEN2 = "Qwen2-VL / Qwen2.5-VL / Qwen3-VL"
 PICTURE = "write 'Picture N: <img>PATH</img>\\n' in its place"
 V1_BOX = "<ref>TEXT</ref><box>(x1,y1),(x2,y2)</box>"
 
 
-@dataclass(frozen=True, slots=True)
-class ValueSign:
+class ValueSign(NamedTuple):
     kind: str  # "image", "tokens" (grounding markup) or "text" (boxes written as text)
     dialect: str
-    pattern: re.Pattern[str]
+    # compiled (and cached by ``re``) only when a value passes the pre-check: compiling them
+    # all would cost every run about 10 ms of start-up
+    pattern: str
     instead: str  # what Qwen-VL v1 needs in its place
 
+    def finditer(self, value: str) -> Iterator[re.Match[str]]:
+        return re.finditer(self.pattern, value)
 
-def _sign(kind: str, dialect: str, pattern: str, instead: str) -> ValueSign:
-    return ValueSign(kind, dialect, re.compile(pattern), instead)
 
 
 VALUE_SIGNS: tuple[ValueSign, ...] = (
     # image placeholders
-    _sign("image", QWEN2,
-          r"<\|vision_start\|>(?:<\|(?:image|video)_pad\|>)*<\|vision_end\|>"
-          r"|<\|(?:vision_start|vision_end|vision_pad|image_pad|video_pad)\|>", PICTURE),
-    _sign("image", "LLaVA / LLaMA-Factory / ms-swift / InternVL / qwen-vl-finetune",
-          r"<(?:image|video)>", PICTURE),
-    _sign("image", "Llama 3.2 Vision / mPLUG-Owl3", r"<\|image\|>", PICTURE),
-    _sign("image", "Phi-3-vision", r"<\|image_\d+\|>", PICTURE),
-    _sign("image", "MMMU-style numbered", r"<image[ _]\d+>", PICTURE),
-    _sign("image", "MiniGPT-4 / MiniGPT-v2", r"(?:<Img>)?<ImageHere>(?:</Img>)?", PICTURE),
-    _sign("image", "DeepSeek-VL", r"<image_placeholder>", PICTURE),
-    _sign("image", "InternVL (expanded)", r"(?:<IMG_CONTEXT>)+", PICTURE),
-    _sign("image", "Idefics", r"<fake_token_around_image>", PICTURE),
+    ValueSign("image", QWEN2,
+              r"<\|vision_start\|>(?:<\|(?:image|video)_pad\|>)*<\|vision_end\|>"
+              r"|<\|(?:vision_start|vision_end|vision_pad|image_pad|video_pad)\|>", PICTURE),
+    ValueSign("image", "LLaVA / LLaMA-Factory / ms-swift / InternVL / qwen-vl-finetune",
+              r"<(?:image|video)>", PICTURE),
+    ValueSign("image", "Llama 3.2 Vision / mPLUG-Owl3", r"<\|image\|>", PICTURE),
+    ValueSign("image", "Phi-3-vision", r"<\|image_\d+\|>", PICTURE),
+    ValueSign("image", "MMMU-style numbered", r"<image[ _]\d+>", PICTURE),
+    ValueSign("image", "MiniGPT-4 / MiniGPT-v2", r"(?:<Img>)?<ImageHere>(?:</Img>)?", PICTURE),
+    ValueSign("image", "DeepSeek-VL", r"<image_placeholder>", PICTURE),
+    ValueSign("image", "InternVL (expanded)", r"(?:<IMG_CONTEXT>)+", PICTURE),
+    ValueSign("image", "Idefics", r"<fake_token_around_image>", PICTURE),
     # grounding markup
-    _sign("tokens", "Qwen2-VL", r"<\|(?:object_ref|box|quad)_(?:start|end)\|>",
-          f"write {V1_BOX}; Qwen2-VL's 0..1000 coordinates become min(999, v)"),
-    _sign("tokens", "DeepSeek-VL2", r"<\|/?(?:ref|det|grounding)\|>",
-          f"write {V1_BOX}; DeepSeek-VL2's 0..999 coordinates carry over"),
-    _sign("tokens", "PaliGemma", r"<loc\d{4}>|<seg\d{3}>",
-          f"write {V1_BOX}; PaliGemma gives y before x on a 0..1023 grid: "
-          "v1 = floor(loc * 1000 / 1024)"),
-    _sign("tokens", "Florence-2", r"<loc_\d+>",
-          f"write {V1_BOX}; Florence-2's <loc_0>..<loc_999> bins carry over as x1,y1,x2,y2"),
-    _sign("tokens", "Kosmos-2", r"<patch_index_\d+>",
-          f"write {V1_BOX}; Kosmos-2 names cells of a 32x32 patch grid"),
-    _sign("tokens", "MiniGPT-v2", r"\{<\d{1,3}><\d{1,3}><\d{1,3}><\d{1,3}>\}",
-          f"write {V1_BOX}; MiniGPT-v2's 0..100 grid is v1 = min(999, v * 10)"),
-    _sign("tokens", "InternVL", r"<box>\s*\[\[",
-          "write <box>(x1,y1),(x2,y2)</box>; InternVL's 0..1000 coordinates become min(999, v)"),
-    _sign("tokens", "ms-swift placeholder", r"<ref-object>|<bbox>",
-          f"ms-swift fills these from \"objects\"; write the text and {V1_BOX} in their place"),
-    _sign("tokens", "Molmo point", r"<points?\s+(?:x|x1|y|y1)\s*=\s*\"",
-          f"Qwen-VL v1 has no points; write a {V1_BOX}"),
+    ValueSign("tokens", "Qwen2-VL", r"<\|(?:object_ref|box|quad)_(?:start|end)\|>",
+              f"write {V1_BOX}; Qwen2-VL's 0..1000 coordinates become min(999, v)"),
+    ValueSign("tokens", "DeepSeek-VL2", r"<\|/?(?:ref|det|grounding)\|>",
+              f"write {V1_BOX}; DeepSeek-VL2's 0..999 coordinates carry over"),
+    ValueSign("tokens", "PaliGemma", r"<loc\d{4}>|<seg\d{3}>",
+              f"write {V1_BOX}; PaliGemma gives y before x on a 0..1023 grid: "
+              "v1 = floor(loc * 1000 / 1024)"),
+    ValueSign("tokens", "Florence-2", r"<loc_\d+>",
+              f"write {V1_BOX}; Florence-2's <loc_0>..<loc_999> bins carry over as x1,y1,x2,y2"),
+    ValueSign("tokens", "Kosmos-2", r"<patch_index_\d+>",
+              f"write {V1_BOX}; Kosmos-2 names cells of a 32x32 patch grid"),
+    ValueSign("tokens", "MiniGPT-v2", r"\{<\d{1,3}><\d{1,3}><\d{1,3}><\d{1,3}>\}",
+              f"write {V1_BOX}; MiniGPT-v2's 0..100 grid is v1 = min(999, v * 10)"),
+    ValueSign("tokens", "InternVL", r"<box>\s*\[\[",
+              "write <box>(x1,y1),(x2,y2)</box>; InternVL's 0..1000 coordinates become "
+              "min(999, v)"),
+    ValueSign("tokens", "ms-swift placeholder", r"<ref-object>|<bbox>",
+              f"ms-swift fills these from \"objects\"; write the text and {V1_BOX} in their place"),
+    ValueSign("tokens", "Molmo point", r"<points?\s+(?:x|x1|y|y1)\s*=\s*\"",
+              f"Qwen-VL v1 has no points; write a {V1_BOX}"),
     # boxes written as text
-    _sign("text", "Qwen2.5-VL / Qwen3-VL JSON", r"\b(?:bbox_2d|point_2d|bbox_3d)\b",
-          f"write {V1_BOX}; Qwen2.5-VL's bbox_2d are pixels of the resized image, "
-          "Qwen3-VL's are 0..1000"),
-    _sign("text", "CogVLM",
-          r"(?<!<box>)(?<!<\|det\|>)\[\[\d{3},\d{3},\d{3},\d{3}(?:;\d{3},\d{3},\d{3},\d{3})*\]\]",
-          f"write {V1_BOX}; CogVLM's 000..999 coordinates carry over"),
+    ValueSign("text", "Qwen2.5-VL / Qwen3-VL JSON", r"\b(?:bbox_2d|point_2d|bbox_3d)\b",
+              f"write {V1_BOX}; Qwen2.5-VL's bbox_2d are pixels of the resized image, "
+              "Qwen3-VL's are 0..1000"),
+    ValueSign("text", "CogVLM",
+              r"(?<!<box>)(?<!<\|det\|>)\[\[\d{3},\d{3},\d{3},\d{3}(?:;\d{3},\d{3},\d{3},\d{3})*\]\]",
+              f"write {V1_BOX}; CogVLM's 000..999 coordinates carry over"),
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Layout:
+class Layout(NamedTuple):
     dialect: str
     what: str  # what the record has, e.g. '"messages" with "role"/"content"'
     how: str  # how to convert it
