@@ -25,14 +25,13 @@ V1_BOX = "<ref>TEXT</ref><box>(x1,y1),(x2,y2)</box>"
 class ValueSign(NamedTuple):
     kind: str  # "image", "tokens" (grounding markup) or "text" (boxes written as text)
     dialect: str
-    # compiled (and cached by ``re``) only when a value passes the pre-check: compiling them
-    # all would cost every run about 10 ms of start-up
+    # compiled (and cached by ``re``) only when a value passes the pre-check, so that a run
+    # on clean data does not pay for compiling them at start-up
     pattern: str
     instead: str  # what Qwen-VL v1 needs in its place
 
     def finditer(self, value: str) -> Iterator[re.Match[str]]:
         return re.finditer(self.pattern, value)
-
 
 
 VALUE_SIGNS: tuple[ValueSign, ...] = (
