@@ -25,12 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from datakit.qwenvl.text_tokens import (
-    IMAGE_TOKENS,
-    UNMATCHED_IMAGE_END,
-    TextScanner,
-    TokenProblem,
-)
+from datakit.qwenvl.text_tokens import IMAGE_TOKENS, TextScanner
+from datakit.qwenvl.token_problems import UNMATCHED_IMAGE_END, TokenProblem
 
 SYSTEM_TOKENS = 11
 SYSTEM_SUPERVISED = 3  # <|im_start|>, <|im_end|>, "\n"

@@ -19,19 +19,24 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from datakit.qwenvl.vocab import (
-    BOX_START,
-    ENDOFTEXT,
-    IMG_END,
-    IMG_PAD,
-    IMG_START,
+from datakit.qwenvl.token_problems import (
+    CONTROL_TOKEN_IN_TEXT,
+    ERROR_TOO_LONG,
+    ERROR_UNCLOSED,
+    IMG_SLOTS,
+    MODEL_MAX_IMAGE_BYTES,
+    SPECIAL_TOKEN_IN_IMAGE,
+    UNCLOSED_IMAGE,
+    UNMATCHED_IMAGE_END,
+    TokenProblem,
+    control_message,
+    panicked,
+    too_long,
+    too_long_for_model,
 )
+from datakit.qwenvl.vocab import BOX_START, IMG_END, IMG_PAD, IMG_START
 
-IMG_SLOTS = 256  # byte slots between <img> and </img>
-IMAGE_TOKENS = IMG_SLOTS + 2
-# The model slices a span as [start + 1 : end - 1] and looks for the first <imgpad> in it, so
-# a 255- or 256-byte path passes the tokenizer and then fails in the forward pass.
-MODEL_MAX_IMAGE_BYTES = IMG_SLOTS - 2
+IMAGE_TOKENS = IMG_SLOTS + 2  # <img>, the byte slots, </img>
 
 # Every special token of the vocabulary: <|endoftext|>, <|im_start|>, <|im_end|>,
 # <|extra_0|>..<|extra_204|> and the nine image/grounding tags. None is a prefix of another,
@@ -44,36 +49,8 @@ SPECIAL_RE = re.compile(
 # token (checked against the vocabulary when a counter is built).
 BOX_CONTENT_RE = re.compile(r"\([0-9]+,[0-9]+\),\([0-9]+,[0-9]+\)")
 
-# Kinds of problem (stable names).
-IMAGE_CONTENT_TOO_LONG = "image-content-too-long"
-IMAGE_PATH_TOO_LONG_FOR_MODEL = "image-path-too-long-for-model"
-UNCLOSED_IMAGE = "unclosed-image"
-SPECIAL_TOKEN_IN_IMAGE = "special-token-in-image"
-UNMATCHED_IMAGE_END = "unmatched-image-end"
-CONTROL_TOKEN_IN_TEXT = "control-token-in-text"
-TOKENIZER_PANIC = "tokenizer-panic"
-
 _SPLIT = re.compile(f"({SPECIAL_RE.pattern})").split
 _GROUNDING_TAGS = frozenset({"<ref>", "</ref>", "<box>", "</box>", "<quad>", "</quad>"})
-
-ERROR_TOO_LONG = "ValueError: The content in <img>..</img> is too long"
-ERROR_UNCLOSED = "ValueError: Unclosed image token"
-
-
-@dataclass(frozen=True, slots=True)
-class TokenProblem:
-    """Something in a sample that fails training or silently changes it.
-
-    ``kind`` is a stable kebab-case name; ``message_index`` the position of the message in
-    ``conversations`` (None for a bare text or the sample as a whole); ``offset`` a character
-    offset into the NFC-normalised value; ``fatal`` whether training crashes on it.
-    """
-
-    kind: str
-    message: str
-    message_index: int | None = None
-    offset: int | None = None
-    fatal: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,15 +78,6 @@ def utf8_length(text: str) -> int:
 def fix_surrogates(text: str) -> str:
     """tiktoken's own repair for strings that UTF-8 cannot encode (paired halves are joined)."""
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-
-
-def _control_message(token: str) -> str:
-    if token == ENDOFTEXT:
-        return (
-            f"literal {token} becomes the padding token: training treats it as padding "
-            "(attention mask 0)"
-        )
-    return f"literal {token} is read as a control token, not as text"
 
 
 class TextScanner:
@@ -211,7 +179,7 @@ class TextScanner:
         except BaseException as exc:  # a panic in tiktoken's Rust code is no Exception
             if type(exc).__name__ != "PanicException":
                 raise
-            return 0, 0, None, [_panicked(exc)], f"PanicException: {exc}"
+            return 0, 0, None, [panicked(exc)], f"PanicException: {exc}"
 
     def scan_fully(self, text: str) -> ScanResult:
         """Like ``scan``, for any text, with every problem and the tokenizer's first error."""
@@ -254,11 +222,11 @@ class TextScanner:
                 else:
                     n_bytes = utf8_length(text[content_start:start])
                     if n_bytes > IMG_SLOTS:
-                        problems.append(_too_long(n_bytes, open_at))
+                        problems.append(too_long(n_bytes, open_at))
                         if error is None:
                             error = ERROR_TOO_LONG
                     elif n_bytes > MODEL_MAX_IMAGE_BYTES:
-                        problems.append(_too_long_for_model(n_bytes, open_at))
+                        problems.append(too_long_for_model(n_bytes, open_at))
                     if image_starts is None:
                         image_starts = [tokens]
                     else:
@@ -282,7 +250,7 @@ class TextScanner:
                 continue
             tokens += 1
             if token[1] == "|" or token == IMG_PAD:
-                problem = TokenProblem(CONTROL_TOKEN_IN_TEXT, _control_message(token), offset=start)
+                problem = TokenProblem(CONTROL_TOKEN_IN_TEXT, control_message(token), offset=start)
                 problems.append(problem)
             elif token == IMG_END:
                 problem = TokenProblem(
@@ -309,37 +277,6 @@ class TextScanner:
             else:
                 tokens += count_plain(tail)
         return tokens, images, image_starts, problems or None, error
-
-
-def _panicked(exc: BaseException) -> TokenProblem:
-    # Seen for a run of about a million whitespace characters: the pre-tokeniser's regular
-    # expression runs out of stack. The trainer's tokenizer (tiktoken too) fails the same way.
-    return TokenProblem(
-        TOKENIZER_PANIC,
-        f"tiktoken fails on this text (PanicException: {exc}); a run of about a million "
-        "whitespace characters does this: shorten the run",
-        fatal=True,
-    )
-
-
-def _too_long(n_bytes: int, offset: int) -> TokenProblem:
-    return TokenProblem(
-        IMAGE_CONTENT_TOO_LONG,
-        f"image path is {n_bytes} UTF-8 bytes; the tokenizer accepts at most {IMG_SLOTS} "
-        f"and the model at most {MODEL_MAX_IMAGE_BYTES}",
-        offset=offset,
-        fatal=True,
-    )
-
-
-def _too_long_for_model(n_bytes: int, offset: int) -> TokenProblem:
-    return TokenProblem(
-        IMAGE_PATH_TOO_LONG_FOR_MODEL,
-        f"image path is {n_bytes} UTF-8 bytes: the tokenizer accepts it but the model finds "
-        f"no <imgpad> and fails (at most {MODEL_MAX_IMAGE_BYTES} bytes work)",
-        offset=offset,
-        fatal=True,
-    )
 
 
 def nfc(text: str) -> str:

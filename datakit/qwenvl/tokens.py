@@ -25,13 +25,8 @@ from datakit.qwenvl.sample_tokens import (
     account_conversations,
     account_record,
 )
-from datakit.qwenvl.text_tokens import (
-    IMG_SLOTS,
-    TextScanner,
-    TextTokens,
-    TokenProblem,
-    nfc,
-)
+from datakit.qwenvl.text_tokens import TextScanner, TextTokens, nfc
+from datakit.qwenvl.token_problems import IMG_SLOTS, TokenProblem
 from datakit.qwenvl.vocab import (
     ENDOFTEXT_ID,
     IM_END_ID,
