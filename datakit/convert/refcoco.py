@@ -22,10 +22,10 @@ from typing import Any, Literal
 from datakit.convert.image_files import ImageProblem, ImageSize, unsafe_relative_path
 from datakit.convert.prompts import SPECIAL_TEXT_RE, PromptPicker, PromptSet
 from datakit.convert.refcoco_prompts import QWEN, AnswerStyle
-from datakit.convert.shown import shown
 from datakit.convert.tally import Tally
 from datakit.qwenvl.boxes import GridBox, Rounding, xywh_px_to_grid, xyxy_px_to_grid
 from datakit.qwenvl.grammar import box_tag, picture
+from datakit.shown import shown
 
 Task = Literal["rec", "region"]
 TASKS: tuple[Task, ...] = ("rec", "region")

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from datakit.convert.refcoco import BboxFormat, RefSentence
 from datakit.convert.refcoco_raw import box_of, finite_float
-from datakit.convert.shown import shown
+from datakit.shown import shown
 
 Layout = Literal["jxu124", "lmms-lab", "qwen-eval", "generic"]
 LAYOUTS: tuple[Layout, ...] = ("jxu124", "lmms-lab", "qwen-eval", "generic")

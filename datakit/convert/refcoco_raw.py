@@ -18,9 +18,9 @@ import orjson
 
 from datakit.convert.refcoco import REF, SENTENCE, RefItem, RefSentence
 from datakit.convert.refer_pickle import Py2Text, load_refs_pickle
-from datakit.convert.shown import shown
 from datakit.convert.tally import Tally
 from datakit.errors import InputError
+from datakit.shown import shown
 
 TextField = str  # "sent" (refer's cleaned, lower-case text) or "raw" (as typed by annotators)
 _ID_LIMIT = 1 << 63

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from datakit.convert.shown import shown
 from datakit.errors import InputError
+from datakit.shown import shown
 
 # refs hold lists of dicts of lists of dicts of lists of strings: depth 5. Anything much deeper
 # is not a refs file and must not exhaust the interpreter's stack in the decoder below.

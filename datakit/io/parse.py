@@ -49,7 +49,13 @@ def parse_record(rec: RawRecord) -> ParsedRecord:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return _parse_slow(rec, raw)
-    if _has_big_int(raw) or _string_count(raw) != _string_count(orjson.dumps(value)):
+    if _has_big_int(raw):
+        return _parse_slow(rec, raw)
+    try:
+        again = orjson.dumps(value)
+    except orjson.JSONEncodeError:  # orjson writes 255 levels at most, reads 1024
+        return _parse_slow(rec, raw)
+    if _string_count(raw) != _string_count(again):
         return _parse_slow(rec, raw)
     return ParsedRecord(rec, value)
 

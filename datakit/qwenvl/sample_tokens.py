@@ -27,6 +27,7 @@ from typing import Any
 
 from datakit.qwenvl.text_tokens import IMAGE_TOKENS, TextScanner
 from datakit.qwenvl.token_problems import UNMATCHED_IMAGE_END, TokenProblem
+from datakit.shown import shown
 
 SYSTEM_TOKENS = 11
 SYSTEM_SUPERVISED = 3  # <|im_start|>, <|im_end|>, "\n"
@@ -243,7 +244,7 @@ def _fatal_if_unmatched(p: TokenProblem) -> TokenProblem:
 def _role_problem(role: Any, index: int) -> TokenProblem:
     return TokenProblem(
         UNKNOWN_ROLE,
-        f"'from' is {role!r}; the trainer knows only 'user' and 'assistant' (KeyError)",
+        f"'from' is {shown(role)}; the trainer knows only 'user' and 'assistant' (KeyError)",
         message_index=index,
         fatal=True,
     )

@@ -24,5 +24,8 @@ def printable(text: str) -> str:
 
 
 def quoted(text: str) -> str:
-    """``text`` in quotes, as ``repr`` writes it: how record ids are shown."""
-    return repr(text)
+    """``text`` in quotes, as ``repr`` writes it, cut to 80 characters: how record ids are
+    shown (an id can be a megabyte long)."""
+    from datakit.shown import shown
+
+    return shown(text)

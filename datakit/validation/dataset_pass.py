@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from datakit.findings import Finding, Location, Severity
+from datakit.shown import shown
 from datakit.validation.box_scale import ScaleTally
 from datakit.validation.record_keys import RecordKeys
 from datakit.validation.rule import Rule
@@ -61,12 +62,13 @@ class DatasetPass:
                 if (file, index) == (first_file, first_index):
                     continue  # the same file given twice
                 record_id = keys.record_id(row)
-                yield self._finding(DUPLICATE_ID, f"id {record_id!r} is also used by {where}",
+                yield self._finding(DUPLICATE_ID, f"id {shown(record_id)} is also used by {where}",
                                     file, index, line, record_id)
         for rows in keys.fingerprints.duplicate_groups() if self.want_samples else ():
             first_file, first_index, _ = keys.where(rows[0])
             first_id = keys.record_id(rows[0])
-            same = f"record {first_index}" + (f" (id {first_id!r})" if first_id is not None else "")
+            named = f" (id {shown(first_id)})" if first_id is not None else ""
+            same = f"record {first_index}{named}"
             for row in rows[1:]:
                 file, index, line = keys.where(row)
                 if (file, index) == (first_file, first_index):

@@ -69,6 +69,7 @@ class RecordView:
 
 
 _ROLES = ("user", "assistant")
+MAX_MESSAGE_CHARS = 400
 
 Emit = Callable[[Rule, str, str, "int | None", "dict[str, Any] | None"], None]
 
@@ -100,6 +101,9 @@ class Collector:
         if rule.code in cap.saturated:
             cap.omit(view.file, rule.code)
             return
+        if len(message) > MAX_MESSAGE_CHARS:  # it quotes the input, which can be megabytes
+            cut = len(message) - MAX_MESSAGE_CHARS
+            message = f"{message[:MAX_MESSAGE_CHARS]}... ({cut:,} more characters)"
         cap.add(
             Finding(
                 code=rule.code,

@@ -118,7 +118,7 @@ def test_missing_vocabulary_is_a_usage_error(tmp_path: Path) -> None:
     data = _write(tmp_path / "train.json", [])
     result = _run("--tokenizer", "nowhere", data.name, cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr.startswith("datakit: error: tokenizer path nowhere does not exist\n")
+    assert result.stderr.startswith("datakit: error: tokenizer path nowhere does not exist or is not a regular file\n")
     assert "fix:" in result.stderr
     assert "Traceback" not in result.stderr
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from datakit.findings import Severity
 from datakit.schema import RECORD_SCHEMA, explain_record, load_schema, record_checker
+from datakit.shown import shown
 from datakit.validation.context import RunContext
 from datakit.validation.rule import Rule
 from datakit.validation.view import Collector, RecordView
@@ -163,7 +164,8 @@ def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
             elif field == "from":
                 role = message.get("from")
                 hint = _FIX_ROLE.get(role) if isinstance(role, str) else None
-                text = f"\"from\" is {role!r}; the trainer knows only \"user\" and \"assistant\""
+                text = (f"\"from\" is {shown(role)}; the trainer knows only \"user\" and "
+                        "\"assistant\"")
                 emit(UNKNOWN_ROLE, text + (f" (use \"{hint}\")" if hint else ""), full)
             elif field == "value":
                 emit(VALUE_NOT_STRING, f"\"value\" is {_kind(message.get('value'))}", full)
@@ -175,7 +177,7 @@ def _kind(value: object) -> str:
     if isinstance(value, bool):
         return f"a boolean ({str(value).lower()})"
     if isinstance(value, (int, float)):
-        return f"a number ({value!r})"
+        return f"a number ({shown(value)})"
     if isinstance(value, str):
         return f"a string ({value[:40]!r})"
     if isinstance(value, list):
