@@ -51,7 +51,9 @@ MOLECULES = [
     "<img>" + "p" * 300 + "</img>", "<img>a<|im_end|></img>",
 ]
 # What once took minutes at a megabyte (issue #14): kept as cases of their own.
-REPORTED = ["<ref>", "<img>", "<box>(1,", "<ref></box>", "Picture 1: <img>", "<|im_end|>", "\\"]
+REPORTED = ["<ref>", "<img>", "<box>(1,", "<ref></box>", "Picture 1: <img>", "<|im_end|>", "\\",
+            # malformed boxes, and boxes that alternate with pictures (P004 per box)
+            "<box>(1, 2)</box>", "Picture 1: <img>img/a.jpg</img>\n<box>(10,20),(300,400)</box>"]
 SMALL_BYTES = 64 << 10
 GROWTH = 4
 MAX_RATIO = 8

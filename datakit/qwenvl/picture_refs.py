@@ -23,7 +23,7 @@ model must predict from the question and the pictures.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -52,9 +52,17 @@ class BoxPlace:
     message_index: int
     start: int  # character offset of the tag in its value
     value: str  # the value the tag is in
-    candidates: tuple[int, ...]  # picture numbers, 1-based
+    # The candidates are consecutive picture numbers (1-based): first, first + 1, ... Kept as
+    # two numbers, so that a value alternating boxes and pictures costs linear time.
+    first: int
+    count: int
     names: frozenset[int]  # pictures the question names (read only with 2+ candidates)
     same_message: bool  # the candidates are in the box's own message
+
+    @property
+    def candidates(self) -> tuple[int, ...]:
+        """The picture numbers the box may refer to."""
+        return tuple(range(self.first, self.first + self.count))
 
     @property
     def tag(self) -> str:
@@ -66,24 +74,24 @@ class BoxPlace:
     @property
     def picture(self) -> int | None:
         """The one picture the box refers to, or ``None`` (ambiguous, or no picture)."""
-        if len(self.candidates) == 1:
-            return self.candidates[0]
+        if self.count == 1:
+            return self.first
         if len(self.names) == 1:
             (named,) = self.names
-            if named in self.candidates:
+            if self.first <= named < self.first + self.count:
                 return named
         return None
 
     @property
     def ambiguous(self) -> bool:
-        return len(self.candidates) > 1 and self.picture is None
+        return self.count > 1 and self.picture is None
 
     def why_ambiguous(self) -> str:
         """What makes the box ambiguous, for a finding's message."""
-        shown = pictures_text(self.candidates)
-        where = (f"follows {len(self.candidates)} pictures in its own message"
+        shown = pictures_text(range(self.first, self.first + self.count))
+        where = (f"follows {self.count} pictures in its own message"
                  if self.same_message else
-                 f"follows a message with {len(self.candidates)} pictures")
+                 f"follows a message with {self.count} pictures")
         if not self.names:
             named = "its question names none of them"
         elif len(self.names) > 1:
@@ -93,10 +101,14 @@ class BoxPlace:
         return f"may mark any of {shown}: it {where}, and {named}"
 
 
-def pictures_text(numbers: Iterable[int]) -> str:
-    """``Picture 2`` or ``Pictures 1, 2``."""
-    shown = [str(n) for n in numbers]
-    return ("Picture " if len(shown) == 1 else "Pictures ") + ", ".join(shown)
+_LISTED = 8  # picture numbers written out; more are counted
+
+
+def pictures_text(numbers: Sequence[int]) -> str:
+    """``Picture 2``, ``Pictures 1, 2`` or ``Pictures 1, 2, ... 8 and 92 more``."""
+    shown = [str(n) for n in numbers[:_LISTED]]
+    more = f" and {len(numbers) - _LISTED:,} more" if len(numbers) > _LISTED else ""
+    return ("Picture " if len(shown) == 1 else "Pictures ") + ", ".join(shown) + more
 
 
 def named_pictures(text: str) -> frozenset[int]:
@@ -166,7 +178,7 @@ def place_boxes(messages: Iterable[Message]) -> list[BoxPlace]:
     """
     places: list[BoxPlace] = []
     pictures = 0
-    group: tuple[int, ...] = ()  # the pictures of the latest message that has any
+    group = (0, 0)  # (first, count): the pictures of the latest message that has any
     question: tuple[str, ParsedValue | None] | None = None  # the latest user message
     names: frozenset[int] | None = None  # what it names, read when first needed
     for index, role, value, parsed in messages:
@@ -174,21 +186,21 @@ def place_boxes(messages: Iterable[Message]) -> list[BoxPlace]:
             question, names = (value, parsed), None
         if "<" not in value:
             continue
-        own: list[int] = []
+        own = 0  # pictures so far in this message: pictures - own + 1 .. pictures
         for is_image, start in _tags(value, parsed):
             if is_image:
                 pictures += 1
-                own.append(pictures)
+                own += 1
                 continue
-            candidates = tuple(own) if own else group
-            if len(candidates) < 2:
-                places.append(BoxPlace(index, start, value, candidates, _NONE, bool(own)))
+            first, count = (pictures - own + 1, own) if own else group
+            if count < 2:
+                places.append(BoxPlace(index, start, value, first, count, _NONE, bool(own)))
                 continue
             if names is None:
                 names = named_pictures(question_text(*question)) if question else _NONE
-            places.append(BoxPlace(index, start, value, candidates, names, bool(own)))
+            places.append(BoxPlace(index, start, value, first, count, names, bool(own)))
         if own:
-            group = tuple(own)
+            group = (pictures - own + 1, own)
     return places
 
 

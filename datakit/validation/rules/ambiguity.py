@@ -57,4 +57,4 @@ def _report(view: RecordView, emit: Collector) -> None:
         if place.ambiguous:
             emit(AMBIGUOUS, f"{place.tag} {place.why_ambiguous()}",
                  view.path(place.message_index), place.start,
-                 {"candidates": list(place.candidates)})
+                 {"candidates": list(range(place.first, place.first + min(place.count, 32)))})

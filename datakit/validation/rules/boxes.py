@@ -152,6 +152,7 @@ def _report(view: RecordView, message: Message, emit: Collector, stats: list[int
     from datakit.qwenvl.grammar import Box, Quad
 
     path = view.path(message.index)
+    problems: dict[int, str] | None = None  # malformed tags by start, built once per value
     for seg in message.parsed.segments:
         coords: tuple[int, ...] | None
         if isinstance(seg, Box):
@@ -161,8 +162,9 @@ def _report(view: RecordView, message: Message, emit: Collector, stats: list[int
         else:
             continue
         if coords is None:
-            problem = next(p for p in message.parsed.problems if p.start == seg.start)
-            emit(MALFORMED, problem.message, path, seg.start)
+            if problems is None:
+                problems = {p.start: p.message for p in message.parsed.problems}
+            emit(MALFORMED, problems[seg.start], path, seg.start)
             continue
         stats[0] += 1
         largest = max(coords)
