@@ -80,7 +80,7 @@ def iter_records(
     if kind == "parquet":
         from datakit.io.parquet import iter_parquet
 
-        yield from iter_parquet(path, file)
+        yield from iter_parquet(path, file, max_record_bytes)
         return
     splitter: JsonArraySplitter | JsonLinesSplitter
     if kind == "json":
