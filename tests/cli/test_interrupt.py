@@ -16,9 +16,12 @@ import pytest
 def test_sigint_exits_130_without_traceback(tmp_path: Path, jobs: str) -> None:
     record = {"id": "x", "conversations": [{"from": "user", "value": "hello " * 40},
                                            {"from": "assistant", "value": "world " * 40}]}
+    # Long enough that 2 s is well before the end, on a fast machine too (distinct records:
+    # a run that only counts duplicate findings is quick).
     with (tmp_path / "big.jsonl").open("w") as f:
-        for i in range(60_000):
+        for i in range(200_000):
             record["id"] = str(i)
+            record["conversations"][0]["value"] = f"hello {i} " * 40
             f.write(json.dumps(record) + "\n")
     proc = subprocess.Popen(
         [sys.executable, "-m", "datakit", "validate", "big.jsonl", "--jobs", jobs, "--no-cache",
