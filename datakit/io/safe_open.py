@@ -81,20 +81,23 @@ def system_file_detail(folder: str) -> str:
     return f"a system file under {folder} (never opened: reading one can block or change things)"
 
 
-def open_regular(path: str, resolved: str | None = None) -> tuple[BinaryIO, os.stat_result]:
+def open_regular(
+    path: str, resolved: str | None = None, before: os.stat_result | None = None
+) -> tuple[BinaryIO, os.stat_result]:
     """``path`` opened for reading bytes, and its ``fstat``; ``NotOpened`` for anything that is
     not a regular file outside the system folders. ``resolved``: ``os.path.realpath(path)``,
-    when the caller has it already."""
+    and ``before``: ``os.stat(path)``, when the caller has them already."""
     real = resolved if resolved is not None else os.path.realpath(path)
     folder = system_folder(real)
     if folder is not None:
         raise NotOpened("system", system_file_detail(folder))
-    try:
-        before = os.stat(path)
-    except FileNotFoundError:
-        raise NotOpened("missing", "no such file") from None
-    except OSError as exc:
-        raise NotOpened("unreadable", _reason(exc)) from None
+    if before is None:
+        try:
+            before = os.stat(path)
+        except FileNotFoundError:
+            raise NotOpened("missing", "no such file") from None
+        except OSError as exc:
+            raise NotOpened("unreadable", _reason(exc)) from None
     if not stat.S_ISREG(before.st_mode):
         raise NotOpened("not-a-file", file_kind(before.st_mode))
     try:

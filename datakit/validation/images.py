@@ -130,7 +130,7 @@ class ImageChecker:
             hit = self.cache.get(resolved, stamp_of(st), self._cache_mode)
             if hit is not None:
                 return ImageStatus(*hit)
-        status, opened = self._open(full, resolved)
+        status, opened = self._open(full, resolved, st)
         if self.cache is not None and opened is not None and status.kind in ("ok", "undecodable"):
             # Stamped with what was read: a file changed since the stat above is not cached
             # under the old stamp.
@@ -138,12 +138,14 @@ class ImageChecker:
                            (status.kind, status.detail, status.width, status.height))
         return status
 
-    def _open(self, full: str, resolved: str) -> tuple[ImageStatus, os.stat_result | None]:
-        """The status, and the ``fstat`` of what was read (None when nothing was)."""
+    def _open(self, full: str, resolved: str, st: os.stat_result
+              ) -> tuple[ImageStatus, os.stat_result | None]:
+        """The status, and the ``fstat`` of what was read (None when nothing was); ``st`` is
+        the ``stat`` already taken (the open checks that it still names the same file)."""
         from PIL import Image, UnidentifiedImageError
 
         try:
-            handle, opened = open_regular(full, resolved)
+            handle, opened = open_regular(full, resolved, st)
         except NotOpened as exc:
             detail = str(Path(full)) if exc.kind == "missing" else exc.detail
             kind = "not-a-file" if exc.kind == "system" else exc.kind

@@ -57,10 +57,10 @@ class CountingOpens:
         self.count = 0
         original = ImageChecker._open
 
-        def counted(checker: ImageChecker, full: str, resolved: str
+        def counted(checker: ImageChecker, full: str, resolved: str, st: os.stat_result
                     ) -> tuple[ImageStatus, os.stat_result | None]:
             self.count += 1
-            return original(checker, full, resolved)
+            return original(checker, full, resolved, st)
 
         monkeypatch.setattr(ImageChecker, "_open", counted)
 
