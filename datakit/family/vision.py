@@ -1,0 +1,102 @@
+"""What an image becomes on its way to the model: its resized size and its pad-token cost.
+
+The model's processor resizes with ``smart_resize`` (both sides multiples of
+``patch * merge``, area within ``[min_pixels, max_pixels]``); some frameworks resize first:
+LLaMA-Factory to ``image_max_pixels``/``image_min_pixels`` with ``int()`` truncation, ms-swift
+through qwen-vl-utils' ``fetch_image`` with its own pixel bounds. ``ResizeRule`` holds the
+bounds that a training run uses; ``resize_rule`` gives each framework's defaults.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from datakit.family.profiles import Framework, ModelProfile, VisionCost
+from datakit.family.spaces import Size
+
+MAX_ASPECT_RATIO = 200
+
+
+class ImageTooSmall(ValueError):
+    """The processor refuses an image with a side below the factor or a ratio above 200."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResizeRule:
+    vision: VisionCost
+    min_pixels: int
+    max_pixels: int
+    # LLaMA-Factory's pre-resize bounds (image_max_pixels, image_min_pixels), None elsewhere.
+    pre_max_pixels: int | None = None
+    pre_min_pixels: int | None = None
+
+
+def smart_resize(
+    width_px: int, height_px: int, factor: int, min_pixels: int, max_pixels: int
+) -> Size:
+    """(width, height) after the processor's resize (transformers ``smart_resize``)."""
+    if min(width_px, height_px) <= 0:
+        raise ImageTooSmall(f"image is {width_px}x{height_px} pixels")
+    if max(width_px, height_px) / min(width_px, height_px) > MAX_ASPECT_RATIO:
+        raise ImageTooSmall(f"aspect ratio of {width_px}x{height_px} is above {MAX_ASPECT_RATIO}")
+    h_bar = max(factor, round(height_px / factor) * factor)
+    w_bar = max(factor, round(width_px / factor) * factor)
+    if h_bar * w_bar > max_pixels:
+        beta = math.sqrt(height_px * width_px / max_pixels)
+        h_bar = max(factor, math.floor(height_px / beta / factor) * factor)
+        w_bar = max(factor, math.floor(width_px / beta / factor) * factor)
+    elif h_bar * w_bar < min_pixels:
+        beta = math.sqrt(min_pixels / (height_px * width_px))
+        h_bar = math.ceil(height_px * beta / factor) * factor
+        w_bar = math.ceil(width_px * beta / factor) * factor
+    return w_bar, h_bar
+
+
+def _pre_resize(width_px: int, height_px: int, rule: ResizeRule) -> Size:
+    if rule.pre_max_pixels is not None and width_px * height_px > rule.pre_max_pixels:
+        scale = math.sqrt(rule.pre_max_pixels / (width_px * height_px))
+        width_px, height_px = int(width_px * scale), int(height_px * scale)
+    if rule.pre_min_pixels is not None and width_px * height_px < rule.pre_min_pixels:
+        scale = math.sqrt(rule.pre_min_pixels / max(width_px * height_px, 1))
+        width_px, height_px = int(width_px * scale), int(height_px * scale)
+    return width_px, height_px
+
+
+def resized_size_px(size_px: Size, rule: ResizeRule) -> Size:
+    """(width, height) of the picture as the model sees it."""
+    width_px, height_px = _pre_resize(*size_px, rule)
+    return smart_resize(
+        width_px, height_px, rule.vision.factor_px, rule.min_pixels, rule.max_pixels
+    )
+
+
+def image_pad_tokens(size_px: Size, rule: ResizeRule) -> int:
+    """How many ``<|image_pad|>`` tokens the picture expands to."""
+    width_px, height_px = resized_size_px(size_px, rule)
+    factor = rule.vision.factor_px
+    return (width_px // factor) * (height_px // factor)
+
+
+def resize_rule(
+    model: ModelProfile,
+    framework: Framework,
+    *,
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
+) -> ResizeRule:
+    """The framework's default bounds for ``model``, or the ones a run sets."""
+    vision = model.vision
+    if vision is None:
+        raise ValueError(f"{model.title} images have a fixed cost; there is no resize")
+    low, high = vision.min_pixels, vision.max_pixels
+    pre_max = pre_min = None
+    if framework.name == "llama-factory":
+        pre_max, pre_min = 768 * 768, 32 * 32
+    return ResizeRule(
+        vision,
+        low if min_pixels is None else min_pixels,
+        high if max_pixels is None else max_pixels,
+        pre_max,
+        pre_min,
+    )
