@@ -85,8 +85,8 @@ def coco(files: tuple[Path, ...], output: Path, output_format: str, tasks: tuple
 
     \b
     Exit codes: 0 written, 1 written but input records were skipped as faulty
-    (malformed, duplicate ids, dangling references, missing images),
-    2 usage or input error (nothing written), 3 internal error.
+    (malformed, duplicate ids, dangling references, missing images) or nothing usable
+    (nothing written), 2 usage or input error (nothing written), 3 internal error.
     """
     from datakit.cli.outputs import dataset_inputs, guard_outputs
     from datakit.cli.signals import terminate_cleanly
@@ -163,6 +163,7 @@ def _run(inputs: list[Any], options: Any, files: tuple[Path, ...], output: Path,
 
     from datakit.cli.tally_table import print_tally
     from datakit.convert.coco import PROBLEM_REASONS, convert_coco, has_problems
+    from datakit.convert.coco_empty import NothingUsable, empty_fix, empty_reason
     from datakit.convert.image_files import size_reader
     from datakit.io.atomic import write_json_array, write_jsonl
 
@@ -181,11 +182,21 @@ def _run(inputs: list[Any], options: Any, files: tuple[Path, ...], output: Path,
             for record in records:
                 by_task[_task_of(record["id"])] += 1
                 yield record
-            # Still inside the atomic write: an unbalanced tally leaves no output behind.
+            # Still inside the atomic write: an unbalanced tally, or nothing at all to write,
+            # leaves no output behind (an earlier file at that path stays as it was).
             tally.check_balanced()
+            if not by_task:
+                raise NothingUsable(empty_reason(tally) + f"; {output} not written",
+                                    fix=empty_fix(tally))
 
         write = write_json_array if output_format == "json" else write_jsonl
-        written = write(output, counted(), inputs=files)
+        try:
+            written = write(output, counted(), inputs=files)
+        except NothingUsable:
+            if not quiet:
+                print_tally(tally, PROBLEM_REASONS, title=f"{output}: not written",
+                            console=Console(stderr=True))
+            raise
     console = Console(stderr=True)
     if not quiet:
         noun = "record" if written == 1 else "records"
