@@ -30,6 +30,9 @@ class ResizeRule:
     # LLaMA-Factory's pre-resize bounds (image_max_pixels, image_min_pixels), None elsewhere.
     pre_max_pixels: int | None = None
     pre_min_pixels: int | None = None
+    # LLaMA-Factory's Qwen2VLPlugin._preprocess_image then widens a side below 28 px to 28 and
+    # squeezes an aspect ratio above 200 to 180 (mm_plugin.py).
+    pre_min_side_px: int | None = None
 
 
 def smart_resize(
@@ -60,6 +63,14 @@ def _pre_resize(width_px: int, height_px: int, rule: ResizeRule) -> Size:
     if rule.pre_min_pixels is not None and width_px * height_px < rule.pre_min_pixels:
         scale = math.sqrt(rule.pre_min_pixels / max(width_px * height_px, 1))
         width_px, height_px = int(width_px * scale), int(height_px * scale)
+    if rule.pre_min_side_px is not None:
+        side = rule.pre_min_side_px
+        if min(width_px, height_px) < side:
+            width_px, height_px = max(width_px, side), max(height_px, side)
+        if width_px / height_px > MAX_ASPECT_RATIO:
+            width_px = height_px * 180
+        if height_px / width_px > MAX_ASPECT_RATIO:
+            height_px = width_px * 180
     return width_px, height_px
 
 
@@ -78,25 +89,43 @@ def image_pad_tokens(size_px: Size, rule: ResizeRule) -> int:
     return (width_px // factor) * (height_px // factor)
 
 
+# qwen-vl-finetune's shipped scripts (scripts/sft*.sh: --max_pixels 50176 --min_pixels 784);
+# its DataArguments defaults, used when the flags are left out, are 28*28*576 and 28*28*16.
+FINETUNE_MIN_PIXELS, FINETUNE_MAX_PIXELS = 784, 50_176
+# LLaMA-Factory ModelArguments image_max_pixels / image_min_pixels.
+LLAMAFACTORY_PRE_MAX_PIXELS, LLAMAFACTORY_PRE_MIN_PIXELS = 768 * 768, 32 * 32
+
+
 def resize_rule(
     model: ModelProfile,
     framework: Framework,
     *,
     min_pixels: int | None = None,
     max_pixels: int | None = None,
+    pre_min_pixels: int | None = None,
+    pre_max_pixels: int | None = None,
 ) -> ResizeRule:
-    """The framework's default bounds for ``model``, or the ones a run sets."""
+    """The framework's default bounds for ``model``, or the ones a run sets: ``min_pixels`` /
+    ``max_pixels`` bound the processor's ``smart_resize``; ``pre_*`` are LLaMA-Factory's
+    ``image_min_pixels`` / ``image_max_pixels``."""
     vision = model.vision
     if vision is None:
         raise ValueError(f"{model.title} images have a fixed cost; there is no resize")
+    # The processor's own bounds (preprocessor_config.json) unless the framework sets others.
     low, high = vision.min_pixels, vision.max_pixels
-    pre_max = pre_min = None
+    pre_max = pre_min = pre_side = None
     if framework.name == "llama-factory":
-        pre_max, pre_min = 768 * 768, 32 * 32
+        pre_max = LLAMAFACTORY_PRE_MAX_PIXELS if pre_max_pixels is None else pre_max_pixels
+        pre_min = LLAMAFACTORY_PRE_MIN_PIXELS if pre_min_pixels is None else pre_min_pixels
+        pre_side = 28
+    elif framework.name == "qwen-vl-finetune":
+        # update_processor_pixels() writes data_args.min/max_pixels into the processor.
+        low, high = FINETUNE_MIN_PIXELS, FINETUNE_MAX_PIXELS
     return ResizeRule(
         vision,
         low if min_pixels is None else min_pixels,
         high if max_pixels is None else max_pixels,
         pre_max,
         pre_min,
+        pre_side,
     )
