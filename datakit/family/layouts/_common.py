@@ -1,0 +1,147 @@
+"""What the layouts share: the read result, turn reading, boxes onto the model's scale."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from datakit.family.markup import Problem, parse_text, render_turn
+from datakit.family.profiles import ModelProfile
+from datakit.family.sample import Box, Grounded, Image, ImageSlot, Part, Role, Sample, Turn
+from datakit.family.spaces import PictureSizes, convert
+
+ROLES: tuple[Role, ...] = ("system", "user", "assistant")
+
+
+class WriteError(ValueError):
+    """A sample that cannot be written for this layout or model; the message says why and
+    what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadResult:
+    """A record read: the sample (best effort) and every problem found on the way."""
+
+    sample: Sample
+    problems: tuple[Problem, ...]
+
+
+class TurnReader:
+    """Reads the texts of one record in order, numbering pictures across turns."""
+
+    def __init__(self, model: ModelProfile, image_tag: str | None) -> None:
+        self.model = model
+        self.image_tag = image_tag
+        self.turns: list[Turn] = []
+        self.problems: list[Problem] = []
+        self.image_paths: list[str] = []
+        self.slots = 0
+
+    def add(self, role: Role, text: str, field: str) -> tuple[Part, ...]:
+        parsed = parse_text(text, self.model, image_tag=self.image_tag, first_image=self.slots)
+        self.slots += sum(1 for p in parsed.parts if isinstance(p, ImageSlot))
+        self.image_paths.extend(parsed.image_paths)
+        for p in parsed.problems:
+            self.problems.append(dataclasses.replace(p, field=field))
+        self.turns.append(Turn(role, parsed.parts))
+        return parsed.parts
+
+    def problem(self, kind: str, message: str, field: str, offset: int = -1) -> None:
+        self.problems.append(Problem(kind, message, offset, field))
+
+
+def text_of(value: object, field: str, reader: TurnReader) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    reader.problem("not-text", f"{field} is {type(value).__name__}, not a string", field)
+    return ""
+
+
+def image_list(record: Mapping[str, Any], key: str, reader: TurnReader) -> tuple[Image, ...]:
+    value = record.get(key)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        reader.problem("not-a-list", f"{key} is not a list of paths", key)
+        return ()
+    out: list[Image] = []
+    for i, path in enumerate(value):
+        if isinstance(path, str):
+            out.append(Image(path))
+        else:
+            reader.problem("not-text", f"{key}[{i}] is not a path string", f"{key}[{i}]")
+    return tuple(out)
+
+
+def check_image_count(reader: TurnReader, images: Sequence[Image], key: str) -> None:
+    if reader.slots != len(images):
+        tag = reader.image_tag or "<img>"
+        reader.problem(
+            "image-count",
+            f"the texts have {reader.slots} {tag} but {key} lists {len(images)} pictures; "
+            f"each picture needs exactly one {tag}, in order",
+            key,
+        )
+
+
+def extra_keys(record: Mapping[str, Any], known: Sequence[str]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k not in known}
+
+
+def sizes_of(
+    sample: Sample, sizes: Sequence[PictureSizes | None] | None
+) -> list[PictureSizes | None]:
+    """Per picture: the sizes given, or the stored size the sample knows."""
+    out: list[PictureSizes | None] = []
+    for i, image in enumerate(sample.images):
+        given = sizes[i] if sizes is not None and i < len(sizes) else None
+        if given is None and image.size_px is not None:
+            given = PictureSizes(image.size_px)
+        out.append(given)
+    return out
+
+
+def on_scale(sample: Sample, model: ModelProfile, sizes: Sequence[PictureSizes | None]) -> Sample:
+    """The sample with every box in ``model``'s space and rounding. A box already in that
+    space is kept as it is (a reader's boxes are on their model's grid)."""
+    target = model.box_space
+    v1_grid = model.box_markup == "v1-tags"
+
+    def put(box: Box) -> Box:
+        if box.space == target:
+            return box
+        size = sizes[box.image] if 0 <= box.image < len(sizes) else None
+        if size is None:
+            raise WriteError(
+                f"a box on picture {box.image + 1} is in {box.space}; writing it for "
+                f"{model.title} ({target}) needs that picture's size"
+            )
+        if target == "resized_px" and size.resized_px is None:
+            raise WriteError(
+                f"{model.title} boxes are in pixels of the resized picture; picture "
+                f"{box.image + 1} needs its resized size (datakit.family.vision.resized_size_px)"
+            )
+        return convert(box, target, size, v1_grid=v1_grid)
+
+    turns = []
+    for turn in sample.turns:
+        parts: list[Part] = []
+        for part in turn.parts:
+            if isinstance(part, Grounded) and part.boxes:
+                part = Grounded(part.label, tuple(put(b) for b in part.boxes))
+            parts.append(part)
+        turns.append(Turn(turn.role, tuple(parts)))
+    return dataclasses.replace(sample, turns=tuple(turns))
+
+
+def render(turn: Turn, model: ModelProfile, sample: Sample, image_tag: str | None) -> str:
+    try:
+        return render_turn(turn, model, images=sample.images, image_tag=image_tag)
+    except ValueError as exc:
+        raise WriteError(str(exc)) from exc
