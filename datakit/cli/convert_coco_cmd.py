@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from datakit.cli.convert_target import choose_target, target_options
 from datakit.cli.options import output_options, split_codes
 from datakit.cli.run import EXIT_FINDINGS, EXIT_OK
 from datakit.errors import ConfigError
@@ -72,12 +73,15 @@ def _renames(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar (default: when stderr is a terminal).")
 @click.option("--quiet", "-q", is_flag=True, help="No tally table on stderr.")
+@target_options("--layout", "--output-layout")
 def coco(files: tuple[Path, ...], output: Path, output_format: str, tasks: tuple[str, ...],
          languages: str, templates: Path | None, seed: int, rounding: str,
          max_boxes: int | None, include_crowd: bool, renames: tuple[str, ...],
          categories: tuple[str, ...], image_root: Path | None, path_prefix: str | None,
          size_mismatch: str, caption_mode: str, split: str | None, limit: int | None,
-         report: Path | None, progress: bool | None, quiet: bool) -> int:
+         report: Path | None, progress: bool | None, quiet: bool, target: str,
+         output_layout: str | None, min_pixels: int | None, max_pixels: int | None,
+         dataset_info: Path | None, dataset_name: str | None) -> int:
     """Convert COCO instances and/or captions JSON to Qwen-VL conversations.
 
     FILES: one instances file and/or one captions file of the same split (.json or .json.gz).
@@ -97,9 +101,11 @@ def coco(files: tuple[Path, ...], output: Path, output_format: str, tasks: tuple
 
     terminate_cleanly()
     # Found now rather than after reading a large annotation file.
-    guard_outputs([("--output", output), ("--report", report)],
+    guard_outputs([("--output", output), ("--report", report), ("--dataset-info", dataset_info)],
                   [*dataset_inputs(files), ("--templates file", templates)])
     user_prompts = load_prompt_file(templates) if templates is not None else None
+    choice = choose_target(target, output_layout, min_pixels, max_pixels, dataset_info,
+                           dataset_name, v1_only=("rounding",), templates=user_prompts)
     if image_root is not None and not image_root.is_dir():
         raise ConfigError(f"--image-root {image_root} is not a folder", fix="check the path")
     chosen = split_codes(tasks)
@@ -127,6 +133,11 @@ def coco(files: tuple[Path, ...], output: Path, output_format: str, tasks: tuple
     inputs = [CocoInput(sources[kind][1], str(sources[kind][0])) if kind in sources else None
               for kind in ("instances", "captions")]
     sources.clear()
+    if not choice.target.is_v1:
+        from datakit.cli.convert_family_run import run_coco
+
+        return run_coco(inputs, options, files, output, image_root, report, progress, quiet,
+                        choice)
     return _run(inputs, options, files, output, output_format, image_root, report, progress,
                 quiet)
 
@@ -141,12 +152,12 @@ def _default_prefix(image_root: Path | None) -> str:
 def _load_sources(
     files: tuple[Path, ...], load: Callable[[Path], Any]
 ) -> dict[str, tuple[Path, Any]]:
-    from datakit.convert.coco_index import coco_file_kind
+    from datakit.convert.coco_kinds import recognise
 
     sources: dict[str, tuple[Path, Any]] = {}
     for path in files:
         data = load(path)
-        kind = coco_file_kind(data)
+        kind = recognise(data, str(path))
         if kind in sources:
             raise ConfigError(
                 f"{path} and {sources[kind][0]} are both COCO {kind} files",
@@ -249,7 +260,7 @@ def _progress_bar(enabled: bool | None) -> Iterator[Callable[[int, int], None] |
 
 def _write_report(report: Path, files: tuple[Path, ...], output: Path, output_format: str,
                   options: Any, written: int, by_task: Counter[str], tally: Any,
-                  problems: bool) -> None:
+                  problems: bool, target: dict[str, Any] | None = None) -> None:
     import orjson
 
     from datakit.io.atomic import atomic_writer
@@ -272,5 +283,7 @@ def _write_report(report: Path, files: tuple[Path, ...], output: Path, output_fo
         "input_problems": problems,
         "tally": tally.as_dict(),
     }
+    if target is not None:
+        document["target"] = target
     with atomic_writer(report, inputs=files) as handle:
         handle.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")

@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from datakit.convert.coco_family import family_annotations
 from datakit.convert.coco_index import (
     ID_TYPES,
     NUMBER_TYPES,
@@ -33,6 +34,7 @@ def index_boxes(
     tally: Tally,
 ) -> None:
     """Check every instance annotation and file the usable ones under their image."""
+    records = family_annotations(records, name, index, tally)
     images, skipped_images = index.images, index.skipped_image_ids
     by_image = index.boxes_by_image
     seen_ids: set[Any] = set()

@@ -50,6 +50,8 @@ class CocoIndex:
     # image by category id, whatever order the file lists categories in)
     name_order: dict[str, tuple[int, int, str]] = field(default_factory=dict)
     source_names: list[str] = field(default_factory=list)  # category names, in file order
+    # LVIS: image id -> the category ids not every instance of which is annotated there
+    not_exhaustive: dict[ImageId, frozenset[Any]] = field(default_factory=dict)
 
 
 def id_sort_key(value: ImageId) -> tuple[int, int, str]:
@@ -149,8 +151,18 @@ def index_images(
             continue
         width, height, size_problem = _image_size(record)
         index.images[image_id] = CocoImage(
-            image_id, record["file_name"], width, height, size_problem, where
+            image_id, record.get("file_name") or lvis_file_name(record) or "", width, height,
+            size_problem, where,
         )
+        partial = record.get("not_exhaustive_category_ids")
+        if partial and isinstance(partial, list):
+            index.not_exhaustive[image_id] = frozenset(c for c in partial if is_id(c))
+
+
+def lvis_file_name(record: dict[str, Any]) -> str | None:
+    from datakit.convert.coco_family import lvis_file_name as from_url
+
+    return from_url(record) if "coco_url" in record else None
 
 
 def _image_problem(record: Any) -> str | None:
@@ -162,6 +174,8 @@ def _image_problem(record: Any) -> str | None:
     file_name = record.get("file_name")
     if not isinstance(file_name, str) or not file_name:
         if "file_name" not in record:
+            if lvis_file_name(record) is not None:
+                return None
             return "'file_name' is missing"
         return f"'file_name' must be a non-empty string, got {show_value(file_name)}"
     return None

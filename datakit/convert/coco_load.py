@@ -105,6 +105,11 @@ def load_coco_file(path: Path) -> Any:
         try:
             return orjson.loads(drop_segmentation(data))
         except orjson.JSONDecodeError:
+            from datakit.convert.coco_kinds import odvg_problem
+
+            problem = odvg_problem(data, path)
+            if problem is not None:
+                raise problem from None
             return parse_json_bytes(data, path)
     finally:
         if enabled:

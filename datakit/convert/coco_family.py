@@ -1,0 +1,137 @@
+"""Files of the COCO family read as COCO instances: panoptic, LVIS, Objects365.
+
+Each is recognised from its content, never from its name:
+
+- COCO panoptic: ``annotations[]`` are per image, each with ``segments_info[]`` whose items
+  carry ``bbox``, ``category_id`` and ``iscrowd``. Every segment becomes one box annotation;
+  segment ids repeat across images, so its id is ``IMAGEID-SEGMENTID``.
+- LVIS (v0.5, v1): ``images[]`` carry ``not_exhaustive_category_ids`` (boxes of those
+  categories would teach "find every X" where not every X was annotated: they are skipped as
+  ``not-exhaustive``) and, in v1, ``coco_url`` instead of ``file_name`` (see ``lvis_file_name``).
+- Objects365: annotations with ``ignore: 1`` mark regions to ignore, not objects; they are
+  skipped as ``ignore-region``.
+
+The checks look at the first records only, so plain COCO instances pay nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from datakit.convert.coco_index import is_id, record_label, show_value
+from datakit.convert.tally import Tally
+
+if TYPE_CHECKING:
+    from datakit.convert.coco_index import CocoIndex
+
+_COCO_HOST = "http://images.cocodataset.org/"
+
+
+def lvis_file_name(record: dict[str, Any]) -> str | None:
+    """The image path of an LVIS v1 record, which has ``coco_url`` and no ``file_name``.
+
+    The URL's folder and file (``val2017/000000397133.jpg``), as mmdetection and detectron2
+    resolve it: LVIS v1 val holds images of COCO's train2017 *and* val2017, so the file name
+    alone would not say which folder under ``--image-root`` holds it.
+    """
+    url = record.get("coco_url")
+    if not isinstance(url, str) or "/" not in url.rstrip("/"):
+        return None
+    parts = url.rstrip("/").split("/")
+    if url.startswith(_COCO_HOST) and len(parts) >= 2:
+        return "/".join(parts[-2:])
+    return parts[-1] or None
+
+
+def is_panoptic(annotations: list[Any]) -> bool:
+    first = annotations[0] if annotations else None
+    return isinstance(first, dict) and "segments_info" in first
+
+
+def family_annotations(
+    records: list[Any], name: str, index: CocoIndex, tally: Tally
+) -> list[Any]:
+    """``records`` as instance annotations: panoptic segments flattened, ignore regions and
+    not-exhaustive boxes taken out (seen and skipped here, with their reasons)."""
+    if not records:
+        return records
+    first = records[0]
+    if isinstance(first, dict):
+        if "segments_info" in first:
+            records = _panoptic_segments(records, name, tally)
+        elif "ignore" in first:
+            records = _without_ignored(records, name, tally)
+    if index.not_exhaustive:
+        records = _without_not_exhaustive(records, name, index, tally)
+    return records
+
+
+def _panoptic_segments(records: list[Any], name: str, tally: Tally) -> list[Any]:
+    out: list[Any] = []
+    for i, record in enumerate(records):
+        segments = record.get("segments_info") if isinstance(record, dict) else None
+        image_id = record.get("image_id") if isinstance(record, dict) else None
+        if not isinstance(segments, list) or not is_id(image_id):
+            where = record_label(name, "annotations", i, record)
+            problem = (
+                "'segments_info' must be a list of segments"
+                if not isinstance(segments, list)
+                else f"'image_id' must be an integer or a non-empty string, got "
+                f"{show_value(image_id)}"
+            )
+            tally.see("annotation")
+            tally.skip("annotation", "malformed", f"{where} (a panoptic image): {problem}")
+            continue
+        for segment in segments:
+            if isinstance(segment, dict):
+                segment_id = segment.get("id")
+                flat = dict(segment, image_id=image_id)
+                # ids repeat across images (they encode the PNG's colour), so the image is
+                # part of the id; a bad one stays bad for the checks that follow
+                if is_id(segment_id):
+                    flat["id"] = f"{image_id}-{segment_id}"
+                out.append(flat)
+            else:
+                out.append(segment)
+    return out
+
+
+def _without_ignored(records: list[Any], name: str, tally: Tally) -> list[Any]:
+    out: list[Any] = []
+    for i, record in enumerate(records):
+        ignore = record.get("ignore", 0) if isinstance(record, dict) else 0
+        if ignore == 0 and type(ignore) in (int, bool):
+            out.append(record)
+            continue
+        where = record_label(name, "annotations", i, record)
+        tally.see("annotation")
+        if ignore == 1 and type(ignore) in (int, bool):
+            tally.skip("annotation", "ignore-region", f"{where}: 'ignore' is 1, not an object")
+        else:
+            tally.skip("annotation", "malformed", f"{where}: 'ignore' must be 0 or 1, got "
+                       f"{show_value(ignore)}")
+    return out
+
+
+def _without_not_exhaustive(
+    records: list[Any], name: str, index: CocoIndex, tally: Tally
+) -> list[Any]:
+    partial = index.not_exhaustive
+    out: list[Any] = []
+    for i, record in enumerate(records):
+        image_id: Any = record.get("image_id") if isinstance(record, dict) else None
+        listed = partial.get(image_id) if is_id(image_id) else None
+        if listed is not None:
+            category_id = record.get("category_id")
+            if is_id(category_id) and category_id in listed:
+                where = record_label(name, "annotations", i, record)
+                tally.see("annotation")
+                tally.skip(
+                    "annotation",
+                    "not-exhaustive",
+                    f"{where}: category {show_value(category_id)} is in the "
+                    "image's not_exhaustive_category_ids",
+                )
+                continue
+        out.append(record)
+    return out
