@@ -26,7 +26,8 @@ VISION_START_ID, VISION_END_ID, IMAGE_PAD_ID = 151_652, 151_653, 151_655
 ASSISTANT_ID = 77_091  # "assistant" as one token: qwen-vl-finetune's label anchor
 NEWLINE_ID = 198
 
-TruncationStrategy = Literal["delete", "raise", "left", "right", "split"]
+TruncationStrategy = Literal["delete", "raise", "left", "right"]
+TRUNCATION_STRATEGIES: tuple[str, ...] = ("delete", "raise", "left", "right")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +47,17 @@ class FrameworkOptions:
     # LLaMA-Factory template for Qwen3-VL: "qwen3_vl_nothink" is what it pairs with the
     # Instruct checkpoints (extras/constants.py); "qwen3_vl" is the reasoning template.
     llamafactory_template: str | None = None
-    # ms-swift --truncation_strategy (default "delete"), --loss_scale, --enable_thinking.
+    # ms-swift --truncation_strategy: "delete" unless set (arguments/base_args/template_args.py);
+    # "raise" is the Template's own default when used outside the trainer.
     truncation_strategy: TruncationStrategy = "delete"
+
+    def __post_init__(self) -> None:
+        if self.truncation_strategy not in TRUNCATION_STRATEGIES:
+            raise ValueError(
+                f"truncation_strategy {self.truncation_strategy!r} is not one of "
+                f"{', '.join(TRUNCATION_STRATEGIES)} (ms-swift's 'split' makes several rows; "
+                "it is not accounted)"
+            )
 
     @classmethod
     def from_kwargs(cls, options: dict[str, Any]) -> FrameworkOptions:

@@ -34,6 +34,7 @@ from datakit.family.framework_encode import (
 from datakit.family.profiles import Framework, ModelProfile
 from datakit.family.sample import Sample
 from datakit.family.spaces import PictureSizes
+from datakit.family.swift_encode import swift_encode, swift_truncate
 from datakit.family.template import (
     IGNORE_INDEX,
     IMAGE_PAD_ID,
@@ -164,7 +165,15 @@ def _build(
             return ids, labels, ids, labels, pads
         return ids, labels, ids[:max_len], labels[:max_len], pads
     if name == "ms-swift":
-        raise ValueError("ms-swift accounting is not in this version yet")
+        ids, labels = swift_encode(encoder, messages, model, pads, options)
+        if max_len is None or len(ids) <= max_len:
+            return ids, labels, ids, labels, pads
+        if options.truncation_strategy not in ("left", "right"):
+            return ids, labels, [], [], pads
+        kept_ids, kept_labels = swift_truncate(
+            ids, labels, max_len, options.truncation_strategy == "left"
+        )
+        return ids, labels, kept_ids, kept_labels, pads
     raise ValueError(f"{framework.title} trains Qwen-VL v1 only; see datakit.qwenvl.tokens")
 
 

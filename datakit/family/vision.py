@@ -92,6 +92,8 @@ def image_pad_tokens(size_px: Size, rule: ResizeRule) -> int:
 # qwen-vl-finetune's shipped scripts (scripts/sft*.sh: --max_pixels 50176 --min_pixels 784);
 # its DataArguments defaults, used when the flags are left out, are 28*28*576 and 28*28*16.
 FINETUNE_MIN_PIXELS, FINETUNE_MAX_PIXELS = 784, 50_176
+# qwen_vl_utils vision_process.py IMAGE_MIN_TOKEN_NUM / IMAGE_MAX_TOKEN_NUM.
+SWIFT_MIN_TOKENS, SWIFT_MAX_TOKENS = 4, 16_384
 # LLaMA-Factory ModelArguments image_max_pixels / image_min_pixels.
 LLAMAFACTORY_PRE_MAX_PIXELS, LLAMAFACTORY_PRE_MIN_PIXELS = 768 * 768, 32 * 32
 
@@ -118,6 +120,12 @@ def resize_rule(
         pre_max = LLAMAFACTORY_PRE_MAX_PIXELS if pre_max_pixels is None else pre_max_pixels
         pre_min = LLAMAFACTORY_PRE_MIN_PIXELS if pre_min_pixels is None else pre_min_pixels
         pre_side = 28
+    elif framework.name == "ms-swift":
+        # qwen_vl_utils.fetch_image (>= 0.0.14; ms-swift's compat_qwen_vl_utils maps MAX_PIXELS
+        # and MIN_PIXELS onto these token counts): 4..16384 tokens of factor x factor pixels;
+        # the processor then runs with do_resize=False.
+        factor = vision.factor_px
+        low, high = SWIFT_MIN_TOKENS * factor * factor, SWIFT_MAX_TOKENS * factor * factor
     elif framework.name == "qwen-vl-finetune":
         # update_processor_pixels() writes data_args.min/max_pixels into the processor.
         low, high = FINETUNE_MIN_PIXELS, FINETUNE_MAX_PIXELS
