@@ -8,14 +8,14 @@ The chat layout (ChatML ``<|im_start|>role\\n...<|im_end|>\\n``) and how each pi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 from datakit.family.encoding import FamilyTextEncoder
+from datakit.family.markup import render_turn
 from datakit.family.profiles import ModelProfile
-from datakit.family.sample import Box, Grounded, ImageSlot, Sample, Text, Turn
+from datakit.family.sample import Grounded, Part, Sample, Turn
 from datakit.family.spaces import PictureSizes, convert
 
 IMAGE_PLACEHOLDER = "<image>"
@@ -68,56 +68,35 @@ class FrameworkOptions:
         return cls(**options)
 
 
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-
-def _box_in_model_space(
-    box: Box, model: ModelProfile, sizes: Sequence[PictureSizes]
-) -> tuple[float, ...]:
-    if box.space == model.box_space:
-        return box.coords
-    if not 0 <= box.image < len(sizes):
-        raise ValueError(f"a box refers to picture {box.image + 1}, which the sample lacks")
-    return convert(box, model.box_space, sizes[box.image]).coords
-
-
-def grounded_text(part: Grounded, model: ModelProfile, sizes: Sequence[PictureSizes]) -> str:
-    """A grounded phrase in the model's markup, boxes in its space."""
-    coords = [_box_in_model_space(box, model, sizes) for box in part.boxes]
-    if model.box_markup == "qwen2-tags":
-        ref = (
-            f"<|object_ref_start|>{part.label}<|object_ref_end|>" if part.label is not None else ""
-        )
-        boxes = "".join(
-            "<|box_start|>"
-            + ",".join(f"({_number(c[i])},{_number(c[i + 1])})" for i in range(0, len(c) - 1, 2))
-            + "<|box_end|>"
-            for c in coords
-        )
-        return ref + boxes
-    objects = []
-    for c in coords:
-        key = "point_2d" if len(c) == 2 else "bbox_2d"
-        item: dict[str, Any] = {key: [int(v) if float(v).is_integer() else v for v in c]}
-        if part.label is not None:
-            item["label"] = part.label
-        objects.append(item)
-    return json.dumps(objects if len(objects) != 1 else objects[0], ensure_ascii=False)
+def _in_model_space(turn: Turn, model: ModelProfile, sizes: Sequence[PictureSizes]) -> Turn:
+    if all(
+        box.space == model.box_space
+        for part in turn.parts
+        if isinstance(part, Grounded)
+        for box in part.boxes
+    ):
+        return turn
+    parts: list[Part] = []
+    for part in turn.parts:
+        if isinstance(part, Grounded):
+            boxes = []
+            for box in part.boxes:
+                if box.space != model.box_space:
+                    if not 0 <= box.image < len(sizes):
+                        raise ValueError(
+                            f"a box refers to picture {box.image + 1}, which the sample lacks"
+                        )
+                    box = convert(box, model.box_space, sizes[box.image])
+                boxes.append(box)
+            part = Grounded(part.label, tuple(boxes))
+        parts.append(part)
+    return Turn(turn.role, tuple(parts))
 
 
 def turn_content(turn: Turn, model: ModelProfile, sizes: Sequence[PictureSizes]) -> str:
-    """The message text as a record of the framework holds it: ``<image>`` where a picture
-    stands."""
-    out = []
-    for part in turn.parts:
-        if isinstance(part, Text):
-            out.append(part.text)
-        elif isinstance(part, ImageSlot):
-            out.append(IMAGE_PLACEHOLDER)
-        else:
-            out.append(grounded_text(part, model, sizes))
-    return "".join(out)
+    """The message text as the framework's record holds it (``datakit.family.markup``, boxes
+    in the model's space): ``<image>`` where a picture stands."""
+    return render_turn(_in_model_space(turn, model, sizes), model, image_tag=IMAGE_PLACEHOLDER)
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,3 +90,75 @@ def test_llamafactory_cut_inside_the_image_pads() -> None:
     assert (tokens.kept_length, tokens.kept_label_count) == (100, 6)
     fits = account_sample(_sample(), model, framework, rule, [(640, 428)], max_len=378)
     assert (fits.cut, fits.kept_length) == (None, 378)
+
+
+def _long_answer_sample(words: int) -> Sample:
+    return Sample(
+        turns=(
+            Turn("user", (ImageSlot(0), Text("\nWhere is the dog?"))),
+            Turn("assistant", (Text(" dog" * words),)),
+        ),
+        images=(Image("0.jpg"),),
+    )
+
+
+def test_finetune_cut_verdicts() -> None:
+    model, framework = MODELS["qwen2-vl"], FRAMEWORKS["qwen-vl-finetune"]
+    rule = resize_rule(model, framework)
+    sample = _sample()  # 32 text tokens around 54 pads; the answer is the last 6
+    assert account_sample(sample, model, framework, rule, [(640, 428)], 30).cut == (
+        "inside-image-pads")
+    answer_cut = account_sample(sample, model, framework, rule, [(640, 428)], 83)
+    assert (answer_cut.cut, answer_cut.kept_label_count) == ("through-answer", 3)
+    nothing = account_sample(sample, model, framework, rule, [(640, 428)], 80)
+    assert (nothing.cut, nothing.kept_label_count) == ("nothing-supervised", 0)
+
+
+def test_llamafactory_shares_the_cutoff_between_prompt_and_answer() -> None:
+    model, framework = MODELS["qwen2-vl"], FRAMEWORKS["llama-factory"]
+    rule = resize_rule(model, framework)
+    # 100 answer tokens + <|im_end|>\n; prompt 27 + 345 pads: at 200 the answer keeps
+    # int(200 * 102 / 474) = 43 tokens and the prompt 157, which ends inside the pads.
+    tokens = account_sample(_long_answer_sample(100), model, framework, rule, [(640, 428)], 200)
+    assert (tokens.length, tokens.label_count) == (474, 102)
+    assert (tokens.cut, tokens.kept_length, tokens.kept_label_count) == (
+        "inside-image-pads", 200, 43)
+
+
+def test_llamafactory_options_change_labels() -> None:
+    model, framework = MODELS["qwen2-vl"], FRAMEWORKS["llama-factory"]
+    rule = resize_rule(model, framework)
+    encoded = encode_sample(_sample(), model, framework, rule, [(640, 428)], train_on_prompt=True)
+    assert encoded.labels == encoded.input_ids
+    with pytest.raises(TypeError, match="unknown framework option"):
+        encode_sample(_sample(), model, framework, rule, [(640, 428)], cutoff=5)
+
+
+def test_llamafactory_qwen3_reasoning_template_supervises_an_empty_thought() -> None:
+    model, framework = MODELS["qwen3-vl"], FRAMEWORKS["llama-factory"]
+    rule = resize_rule(model, framework)
+    think = [151667, 271, 151668, 271]  # <think> "\n\n" </think> "\n\n"
+    plain = encode_sample(_sample(), model, framework, rule, [(640, 428)])
+    reasoning = encode_sample(
+        _sample(), model, framework, rule, [(640, 428)], llamafactory_template="qwen3_vl"
+    )
+    assert [t for t in reasoning.labels if t != -100] == [*think, *SOFA, IM_END, NL]
+    assert [t for t in plain.labels if t != -100] == [*SOFA, IM_END, NL]
+    off = encode_sample(
+        _sample(), model, framework, rule, [(640, 428)],
+        llamafactory_template="qwen3_vl", enable_thinking=False,
+    )
+    assert off.input_ids == reasoning.input_ids
+    assert [t for t in off.labels if t != -100] == [*SOFA, IM_END, NL]
+
+
+def test_rejected_samples_say_why() -> None:
+    model = MODELS["qwen2-vl"]
+    for name, words in (("llama-factory", "does not match"), ("qwen-vl-finetune", "unused")):
+        framework = FRAMEWORKS[name]
+        rule = resize_rule(model, framework)
+        tokens = account_sample(_sample(pictures=1), model, framework, rule, [(640, 428)] * 1, 99)
+        assert tokens.error is None
+        two = Sample(_sample().turns, images=(Image("a.jpg"), Image("b.jpg")))
+        tokens = account_sample(two, model, framework, rule, [(640, 428)] * 2, 2048)
+        assert tokens.error is not None and words in tokens.error
