@@ -53,6 +53,11 @@ def _renames(values: tuple[str, ...]) -> dict[str, str]:
               help="Keep iscrowd=1 annotations (skipped by default).")
 @click.option("--rename", "renames", multiple=True, metavar="OLD=NEW",
               help="Write category OLD as NEW (repeatable; NEW may merge categories).")
+@click.option("--names", "names_file", type=click.Path(path_type=Path),
+              help="JSON object of source category name -> text written instead (after the "
+              "built-in rule: LVIS '_(...)' dropped, stuff suffixes dropped, '_' -> ' ').")
+@click.option("--zh-names", is_flag=True,
+              help="With --language zh: COCO's 80 categories by their Chinese names.")
 @click.option("--categories", "categories", multiple=True,
               help="Keep only these categories (source names, comma lists).")
 @click.option("--image-root", type=click.Path(path_type=Path),
@@ -77,7 +82,8 @@ def _renames(values: tuple[str, ...]) -> dict[str, str]:
 def coco(files: tuple[Path, ...], output: Path, output_format: str, tasks: tuple[str, ...],
          languages: str, templates: Path | None, seed: int, rounding: str,
          max_boxes: int | None, include_crowd: bool, renames: tuple[str, ...],
-         categories: tuple[str, ...], image_root: Path | None, path_prefix: str | None,
+         names_file: Path | None, zh_names: bool, categories: tuple[str, ...],
+         image_root: Path | None, path_prefix: str | None,
          size_mismatch: str, caption_mode: str, split: str | None, limit: int | None,
          report: Path | None, progress: bool | None, quiet: bool, target: str,
          output_layout: str | None, min_pixels: int | None, max_pixels: int | None,
@@ -94,6 +100,7 @@ def coco(files: tuple[Path, ...], output: Path, output_format: str, tasks: tuple
     """
     from datakit.cli.outputs import dataset_inputs, guard_outputs
     from datakit.cli.signals import terminate_cleanly
+    from datakit.convert.category_names import CategoryNames, load_names_file
     from datakit.convert.coco import TASKS, CocoInput, CocoOptions, check_prompts
     from datakit.convert.coco_load import load_coco_file
     from datakit.convert.coco_prompts import SLOTS
@@ -109,10 +116,16 @@ def coco(files: tuple[Path, ...], output: Path, output_format: str, tasks: tuple
     if image_root is not None and not image_root.is_dir():
         raise ConfigError(f"--image-root {image_root} is not a folder", fix="check the path")
     chosen = split_codes(tasks)
+    if zh_names and required_languages(languages) != ["zh"]:
+        raise ConfigError("--zh-names needs --language zh alone",
+                          fix="Chinese names in English prompts would mix the languages")
+    overrides = load_names_file(names_file) if names_file is not None else {}
+    overrides.update(_renames(renames))
     options = CocoOptions(
         tasks=chosen or TASKS, languages=tuple(required_languages(languages)),
         prompts=user_prompts, seed=seed, rounding=rounding,  # type: ignore[arg-type]
-        max_boxes=max_boxes, include_crowd=include_crowd, renames=_renames(renames),
+        max_boxes=max_boxes, include_crowd=include_crowd,
+        renames=CategoryNames(overrides, zh=zh_names),
         categories=frozenset(split_codes(categories)) or None,
         path_prefix=path_prefix if path_prefix is not None else _default_prefix(image_root),
         split=split, limit=limit, caption_mode=caption_mode,  # type: ignore[arg-type]

@@ -225,6 +225,9 @@ def index_categories(
             continue
         index.source_names.append(source_name)
         out_name = renames.get(source_name, source_name)
+        untranslated = getattr(renames, "untranslated", None)  # a CategoryNames
+        if untranslated is not None and untranslated(source_name):
+            tally.note("name-not-translated", f"{where}: {source_name!r} written as {out_name!r}")
         special = SPECIAL_TEXT_RE.search(out_name)
         if special is not None:
             tally.skip(

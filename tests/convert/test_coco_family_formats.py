@@ -27,6 +27,7 @@ from coco_family_checks import (
     load,
 )
 
+from datakit.convert.category_names import CategoryNames, natural_name
 from datakit.convert.coco import CocoInput, CocoOptions, convert_coco
 from datakit.convert.coco_load import load_coco_file
 from datakit.io.atomic import write_json_array
@@ -36,6 +37,7 @@ TASKS = ("grounding", "detection")
 
 
 def _convert(path: Path, **options: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    options.setdefault("renames", CategoryNames({}))  # what the command line passes
     records, tally = convert_coco(
         CocoInput(load_coco_file(path), path.name), None, CocoOptions(tasks=TASKS, **options)
     )
@@ -44,12 +46,11 @@ def _convert(path: Path, **options: Any) -> tuple[list[dict[str, Any]], dict[str
     return out, tally.as_dict()["items"]
 
 
-def _expected(path: Path, usable: Any, names: dict[str, str] | None = None) -> Counter[Any]:
-    """(file_name, name, grid) of every box ``usable(image, annotation)`` accepts."""
+def _expected(path: Path, usable: Any) -> Counter[Any]:
+    """(file_name, phrase, grid) of every box ``usable(image, annotation)`` accepts."""
     data = load(path)
     images = {im["id"]: im for im in data["images"]}
     categories = {c["id"]: c["name"] for c in data["categories"]}
-    names = names or {}
     out: Counter[Any] = Counter()
     for image, ann in _annotations(data, images):
         if ann["category_id"] not in categories or ann.get("iscrowd", 0) or not usable(image, ann):
@@ -57,7 +58,7 @@ def _expected(path: Path, usable: Any, names: dict[str, str] | None = None) -> C
         grid = grid_floor(ann["bbox"], image["width"], image["height"])
         if grid is not None:
             source = categories[ann["category_id"]]
-            out[(image["file_name"], names.get(source, source), grid)] += 1
+            out[(image["file_name"], natural_name(source), grid)] += 1
     return out
 
 
@@ -87,6 +88,8 @@ def test_panoptic_segments_are_boxes(tmp_path: Path) -> None:
     expected = _expected(PANOPTIC, lambda image, ann: True)
     assert grounding_boxes(records) == expected
     assert sum(expected.values()) == 47
+    assert {name for _, name, _ in expected} == {  # tree-merged, sky-other-merged, ...
+        "grass", "gravel", "horse", "person", "sky", "sports ball", "tree", "truck"}
     # 50 segments over 2 images, 3 of them crowd regions; segment ids repeat across images
     assert items["annotation"] == {"seen": 50, "used": 47, "skipped": {"crowd": 3}}
     assert items["image"] == {"seen": 2, "used": 2, "skipped": {}}
@@ -115,7 +118,11 @@ def test_lvis_boxes_of_not_exhaustive_categories_are_left_out(tmp_path: Path) ->
     def exhaustive(image: dict[str, Any], ann: dict[str, Any]) -> bool:
         return ann["category_id"] not in image["not_exhaustive_category_ids"]
 
-    assert grounding_boxes(records) == _expected(LVIS, exhaustive)
+    expected = _expected(LVIS, exhaustive)
+    assert grounding_boxes(records) == expected
+    assert {name for _, name, _ in expected} == {  # baseball_bat, cellular_telephone, ...
+        "baseball base", "baseball bat", "baseball glove", "cellular telephone", "helmet",
+        "jersey", "laptop computer", "life jacket", "spectacles", "watch"}
     assert items["annotation"] == {"seen": 38, "used": 31, "skipped": {"not-exhaustive": 7}}
     _golden("lvis_val_100_extract.json", records, tmp_path)
 
@@ -125,6 +132,7 @@ def test_lvis_v1_images_take_their_path_from_coco_url() -> None:
     for image in data["images"]:  # v1 drops file_name; the URL names folder and file
         del image["file_name"]
     records, tally = convert_coco(CocoInput(data, "v1.json"), None, CocoOptions(tasks=TASKS))
+
     paths = {r["conversations"][0]["value"].split("</img>")[0] for r in records}
     assert paths == {
         "Picture 1: <img>val2017/000000057672.jpg",
