@@ -26,7 +26,9 @@ In every layout but Qwen-VL's own, a picture is a placeholder tag (``<image>``),
 ``ValueError`` otherwise. ``parse_text`` never raises: it returns the parts and the problems it
 found, each with its character offset in ``text``; a malformed tag or block stays text, so
 ``render(parse(x))`` loses nothing, and ``parse(render(parts))`` gives the parts back (texts
-merged, box-less phrases of the ``json`` markup as text). Parsing is linear in ``len(text)``.
+merged, box-less phrases of the ``json`` markup as text, and in the tag markups boxes
+without a ref that follow a phrase's boxes joined to that phrase, since the text cannot tell
+them apart). Parsing is linear in ``len(text)``.
 """
 
 from __future__ import annotations

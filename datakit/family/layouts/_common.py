@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,13 +41,25 @@ class TurnReader:
         self.slots = 0
 
     def add(self, role: Role, text: str, field: str) -> tuple[Part, ...]:
+        """Parse one text into a turn. A box refers to the last picture shown before it in
+        the conversation (the first, when none is)."""
         parsed = parse_text(text, self.model, image_tag=self.image_tag, first_image=self.slots)
-        self.slots += sum(1 for p in parsed.parts if isinstance(p, ImageSlot))
+        parts = parsed.parts
+        if any(isinstance(p, ImageSlot) for p in parts) or self.slots > 1:
+            parts = tuple(self._on_picture(p) for p in parts)
         self.image_paths.extend(parsed.image_paths)
         for p in parsed.problems:
             self.problems.append(dataclasses.replace(p, field=field))
-        self.turns.append(Turn(role, parsed.parts))
-        return parsed.parts
+        self.turns.append(Turn(role, parts))
+        return parts
+
+    def _on_picture(self, part: Part) -> Part:
+        if isinstance(part, ImageSlot):
+            self.slots = part.index + 1
+        elif isinstance(part, Grounded) and part.boxes and self.slots > 1:
+            image = self.slots - 1
+            return Grounded(part.label, tuple(Box(b.coords, b.space, image) for b in part.boxes))
+        return part
 
     def problem(self, kind: str, message: str, field: str, offset: int = -1) -> None:
         self.problems.append(Problem(kind, message, offset, field))
@@ -115,7 +128,12 @@ def on_scale(sample: Sample, model: ModelProfile, sizes: Sequence[PictureSizes |
 
     def put(box: Box) -> Box:
         if box.space == target:
-            return box
+            if all(float(v).is_integer() for v in box.coords):
+                return box
+            # Fractions already in the target space only need the target's rounding.
+            if v1_grid:
+                return Box(tuple(min(999, math.floor(v)) for v in box.coords), target, box.image)
+            return Box(tuple(math.floor(v + 0.5) for v in box.coords), target, box.image)
         size = sizes[box.image] if 0 <= box.image < len(sizes) else None
         if size is None:
             raise WriteError(
