@@ -33,6 +33,8 @@ _CACHE_MAX_ENTRIES = 1 << 16
 _lock = threading.Lock()
 _ranks_cache: dict[Path, dict[bytes, int]] = {}
 _encoders: dict[tuple[Path, str], FamilyTextEncoder] = {}
+# By the argument as given: resolving the path looks the package up on disk every time.
+_by_argument: dict[tuple[str | Path | None, str], FamilyTextEncoder] = {}
 
 
 class FamilyTextEncoder:
@@ -97,6 +99,9 @@ def load_encoder(model: ModelProfile, tokenizer: str | Path | None = None) -> Fa
     """The encoder of ``model`` over the Qwen vocabulary at ``tokenizer`` (a ``qwen.tiktoken``
     file or a directory holding one; None for the copy installed with dashscope). Cached per
     path and model. Raises ``VocabularyError`` with a fix when the vocabulary is missing."""
+    known = _by_argument.get((tokenizer, model.name))
+    if known is not None:
+        return known
     if model.vision is None:
         raise ValueError(f"{model.title} is tokenised by datakit.qwenvl, not by this encoder")
     path = resolve_vocabulary_path(tokenizer).resolve()
@@ -104,6 +109,7 @@ def load_encoder(model: ModelProfile, tokenizer: str | Path | None = None) -> Fa
     with _lock:
         encoder = _encoders.get(key)
         if encoder is not None:
+            _by_argument[(tokenizer, model.name)] = encoder
             return encoder
         import tiktoken
 
@@ -113,4 +119,5 @@ def load_encoder(model: ModelProfile, tokenizer: str | Path | None = None) -> Fa
             model.name, pat_str=PAT_STR, mergeable_ranks=ranks, special_tokens=specials
         )
         encoder = _encoders[key] = FamilyTextEncoder(encoding, specials)
+        _by_argument[(tokenizer, model.name)] = encoder
         return encoder
