@@ -29,7 +29,6 @@ from datakit.family.layouts._common import (
     ROLES,
     ReadResult,
     TurnReader,
-    WriteError,
     check_image_count,
     extra_keys,
     image_list,
@@ -38,26 +37,20 @@ from datakit.family.layouts._common import (
     sizes_of,
     text_of,
 )
+from datakit.family.layouts.ms_swift_objects import Objects, write_objects
 from datakit.family.markup import IMAGE_TAG
 from datakit.family.profiles import ModelProfile
 from datakit.family.sample import (
-    Box,
-    BoxSpace,
-    Grounded,
     Image,
     ImageSlot,
     Part,
     Sample,
-    Text,
     Turn,
 )
-from datakit.family.spaces import PictureSizes, to_source_px
+from datakit.family.spaces import PictureSizes
 
-REF_OBJECT, BBOX = "<ref-object>", "<bbox>"
 KEYS = ("messages", "images", "objects")
-_PLACEHOLDER_RE = re.compile(r"<ref-object>|<bbox>")
 _IMG_RE = re.compile(r"<img>(.*?)</img>", re.DOTALL)
-_BBOX_TYPES: dict[str, BoxSpace] = {"real": "source_px", "norm1": "norm1"}
 
 
 def _messages(record: Mapping[str, Any], reader: TurnReader) -> tuple[list[Any], tuple[str, ...]]:
@@ -99,7 +92,7 @@ def read_record(record: Mapping[str, Any], model: ModelProfile) -> ReadResult:
     reader = TurnReader(model, IMAGE_TAG)
     messages, used = _messages(record, reader)
     field_base = used[0] if used and used[0] != "query" else "messages"
-    objects = _Objects(record.get("objects"), reader)
+    objects = Objects(record.get("objects"), reader)
     for i, message in enumerate(messages):
         field = f"{field_base}[{i}]"
         if not isinstance(message, Mapping):
@@ -150,101 +143,6 @@ def _add_default_tags(reader: TurnReader, missing: int) -> None:
     reader.slots = index
 
 
-class _Objects:
-    """ms-swift's ``objects``: refs and boxes handed out in order to the placeholders."""
-
-    def __init__(self, value: object, reader: TurnReader) -> None:
-        self.reader = reader
-        self.present = isinstance(value, Mapping)
-        self.refs: list[str] = []
-        self.boxes: list[Box | None] = []
-        self.ref_at = self.box_at = 0
-        if value is None:
-            return
-        if not isinstance(value, Mapping):
-            reader.problem("not-an-object", "objects is not an object", "objects")
-            return
-        refs = value.get("ref") or []
-        self.refs = [str(r) for r in refs] if isinstance(refs, list) else []
-        bbox_type = value.get("bbox_type", "real")
-        space = _BBOX_TYPES.get(bbox_type) if isinstance(bbox_type, str) else None
-        if space is None:
-            reader.problem(
-                "bbox-type",
-                f'objects.bbox_type is {bbox_type!r}; ms-swift takes "real" or "norm1"',
-                "objects.bbox_type",
-            )
-            space = "source_px"
-        image_ids = value.get("image_id") or []
-        bboxes = value.get("bbox") or []
-        for n, coords in enumerate(bboxes if isinstance(bboxes, list) else []):
-            image = image_ids[n] if isinstance(image_ids, list) and n < len(image_ids) else 0
-            ok = (
-                isinstance(coords, list)
-                and len(coords) in (2, 4)
-                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in coords)
-            )
-            if not ok or not isinstance(image, int):
-                reader.problem(
-                    "box-arity",
-                    f"objects.bbox[{n}] must be [x1, y1, x2, y2] or [x, y] numbers on an "
-                    "integer image_id",
-                    f"objects.bbox[{n}]",
-                )
-                self.boxes.append(None)
-                continue
-            self.boxes.append(Box(tuple(float(v) for v in coords), space, image))
-
-    def fill(self, parts: Sequence[Part]) -> tuple[Part, ...]:
-        out: list[Part] = []
-        for part in parts:
-            if not isinstance(part, Text) or (
-                "<ref-object>" not in part.text and "<bbox>" not in part.text
-            ):
-                out.append(part)
-                continue
-            done = 0
-            for m in _PLACEHOLDER_RE.finditer(part.text):
-                if m.group(0) == REF_OBJECT and self.ref_at < len(self.refs):
-                    _add_text(out, part.text[done : m.start()])
-                    out.append(Grounded(self.refs[self.ref_at], ()))
-                    self.ref_at += 1
-                    done = m.end()
-                elif m.group(0) == BBOX and self.box_at < len(self.boxes):
-                    box = self.boxes[self.box_at]
-                    self.box_at += 1
-                    if box is None:
-                        continue
-                    _add_text(out, part.text[done : m.start()])
-                    last = out[-1] if out else None
-                    if isinstance(last, Grounded) and done == m.start():
-                        out[-1] = Grounded(last.label, (*last.boxes, box))
-                    else:
-                        out.append(Grounded(None, (box,)))
-                    done = m.end()
-            _add_text(out, part.text[done:])
-        return tuple(out)
-
-    def check_used(self) -> None:
-        if self.ref_at < len(self.refs) or self.box_at < len(self.boxes):
-            self.reader.problem(
-                "objects-unused",
-                f"objects has {len(self.refs)} ref and {len(self.boxes)} bbox but the texts "
-                f"have only {self.ref_at} {REF_OBJECT} and {self.box_at} {BBOX} for them",
-                "objects",
-            )
-
-
-def _add_text(out: list[Part], text: str) -> None:
-    if not text:
-        return
-    last = out[-1] if out else None
-    if isinstance(last, Text):
-        out[-1] = Text(last.text + text)
-    else:
-        out.append(Text(text))
-
-
 def write_record(
     sample: Sample,
     model: ModelProfile,
@@ -256,7 +154,8 @@ def write_record(
     asked for)."""
     known = sizes_of(sample, sizes)
     if objects:
-        return _write_objects(sample, known)
+        messages, filled = write_objects(sample, known)
+        return _finish(sample, {"messages": messages}, filled)
     sample = on_scale(sample, model, known)
     messages = [
         {"role": turn.role, "content": render(turn, model, sample, IMAGE_TAG)}
@@ -274,48 +173,3 @@ def _finish(
         out["objects"] = objects
     out.update((k, v) for k, v in sample.extra.items() if k not in out)
     return out
-
-
-def _write_objects(sample: Sample, sizes: Sequence[PictureSizes | None]) -> dict[str, Any]:
-    refs: list[str] = []
-    bboxes: list[list[float]] = []
-    image_ids: list[int] = []
-    messages = []
-    for turn in sample.turns:
-        text: list[str] = []
-        for part in turn.parts:
-            if isinstance(part, Text):
-                text.append(part.text)
-            elif isinstance(part, Grounded):
-                if part.label is not None:
-                    refs.append(part.label)
-                    text.append(REF_OBJECT)
-                for box in part.boxes:
-                    bboxes.append(_source_px(box, sizes))
-                    image_ids.append(box.image)
-                    text.append(BBOX)
-            else:
-                text.append(IMAGE_TAG)
-        messages.append({"role": turn.role, "content": "".join(text)})
-    objects = {"ref": refs, "bbox": bboxes, "bbox_type": "real", "image_id": image_ids}
-    return _finish(sample, {"messages": messages}, objects if bboxes or refs else None)
-
-
-def _source_px(box: Box, sizes: Sequence[PictureSizes | None]) -> list[float]:
-    if box.space == "source_px":
-        return [_plain(v) for v in box.coords]
-    size = sizes[box.image] if 0 <= box.image < len(sizes) else None
-    if size is None:
-        raise WriteError(
-            f"objects are written in pixels; a box on picture {box.image + 1} is in "
-            f"{box.space} and that picture's size is unknown"
-        )
-    try:
-        return [_plain(round(v, 2)) for v in to_source_px(box, size)]
-    except ValueError as exc:
-        raise WriteError(str(exc)) from exc
-
-
-def _plain(v: float) -> float:
-    # Whole numbers print as integers, as ms-swift's own examples do.
-    return int(v) if float(v).is_integer() else float(v)
