@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from datakit.cli.convert_target import choose_target, target_options
 from datakit.cli.options import output_options, split_codes
 from datakit.cli.run import EXIT_FINDINGS, EXIT_OK
 
@@ -69,13 +70,16 @@ from datakit.cli.run import EXIT_FINDINGS, EXIT_OK
 @click.option("--report", type=click.Path(path_type=Path),
               help="Also write the tally and options as JSON to this file.")
 @click.option("--quiet", "-q", is_flag=True, help="No tally table on stderr.")
+@target_options("--output-layout")
 def refcoco(files: tuple[Path, ...], output: Path, output_format: str, instances: Path | None,
             dataset: str | None, split_by: str | None, layout: str, bbox_format: str | None,
             input_split: str | None, splits: tuple[str, ...], tasks: tuple[str, ...],
             group_by: str, text_field: str, prompt_set: str, templates: Path | None,
             languages: str, seed: int, answer_style: str, rounding: str,
             image_root: Path | None, path_prefix: str | None, emit_holdout: Path | None,
-            holdout_splits: tuple[str, ...], report: Path | None, quiet: bool) -> int:
+            holdout_splits: tuple[str, ...], report: Path | None, quiet: bool, target: str,
+            output_layout: str | None, min_pixels: int | None, max_pixels: int | None,
+            dataset_info: Path | None, dataset_name: str | None) -> int:
     """Convert RefCOCO, RefCOCO+ or RefCOCOg to Qwen-VL referring-expression conversations.
 
     FILES: the raw refer layout's refs(<splitBy>).p (instances.json beside it), or flattened
@@ -91,18 +95,34 @@ def refcoco(files: tuple[Path, ...], output: Path, output_format: str, instances
     from datakit.convert.refcoco_run import Setup, build_setup
 
     terminate_cleanly()
+    choice = choose_target(target, output_layout, min_pixels, max_pixels, dataset_info,
+                           dataset_name, v1_only=("rounding",))
+    prompt_sets = None
+    if not choice.target.is_v1:
+        from datakit.convert.family_prompts import refcoco_prompt_sets
+
+        prompt_sets = refcoco_prompt_sets(choice.target.model)
     setup: Setup = build_setup(
         files, instances=instances, dataset=dataset, split_by=split_by, layout=layout,
         bbox_format=bbox_format, input_split=input_split, splits=list(split_codes(splits)),
         tasks=list(split_codes(tasks)), group_by=group_by, prompt_set=prompt_set,
         templates=templates, languages=languages, seed=seed, answer_style=answer_style,
         rounding=rounding, image_root=image_root, path_prefix=path_prefix,
-        holdout_splits=list(split_codes(holdout_splits)),
+        holdout_splits=list(split_codes(holdout_splits)), prompt_sets=prompt_sets,
     )
     from datakit.cli.outputs import dataset_inputs, guard_outputs
 
-    guard_outputs([("--output", output), ("--emit-holdout", emit_holdout), ("--report", report)],
+    guard_outputs([("--output", output), ("--emit-holdout", emit_holdout), ("--report", report),
+                   ("--dataset-info", dataset_info)],
                   [*dataset_inputs(setup.all_inputs), ("--templates file", templates)])
+    if not choice.target.is_v1:
+        from datakit.cli.convert_family_run import run_refcoco
+        from datakit.convert.family_prompts import check_family_templates
+
+        check_family_templates(setup.options.prompts)
+        items, tally, read_info = setup.read(text_field)
+        return run_refcoco(setup, items, tally, read_info, output, emit_holdout, report, quiet,
+                           choice)
     items, tally, read_info = setup.read(text_field)
     return _run(setup, items, tally, read_info, output, output_format, emit_holdout, report,
                 quiet)

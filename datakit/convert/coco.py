@@ -33,7 +33,7 @@ from datakit.convert.coco_index import CocoIndex, index_categories, index_images
 from datakit.convert.coco_prompts import BUILTIN, SLOTS
 from datakit.convert.coco_records import Record, iter_records
 from datakit.convert.image_files import SizeReader
-from datakit.convert.prompts import PromptSet
+from datakit.convert.prompts import PromptPicker, PromptSet
 from datakit.convert.tally import Tally
 from datakit.errors import ConfigError
 from datakit.qwenvl.boxes import Rounding
@@ -128,6 +128,19 @@ def convert_coco(
     ``progress(done, total)`` is called every few thousand images.
     """
     options = options or CocoOptions()
+    index, picker, tally = index_coco(instances, captions, options)
+    records = iter_records(index, options, picker, tally, read_size, progress)
+    return records, tally
+
+
+def index_coco(
+    instances: CocoInput | None,
+    captions: CocoInput | None,
+    options: CocoOptions,
+    builtin: PromptSet = BUILTIN,
+) -> tuple[CocoIndex, PromptPicker, Tally]:
+    """Check the options and index the inputs: what ``convert_coco`` builds records from
+    (``builtin``: the prompts that user templates replace slot by slot)."""
     tasks = set(options.tasks)
     if tasks & BOX_TASKS and instances is None:
         raise ConfigError(
@@ -139,7 +152,7 @@ def convert_coco(
             "the caption task needs a COCO captions file",
             fix="pass a captions file, or choose --task grounding/detection",
         )
-    prompts = check_prompts(options)
+    prompts = check_prompts(options, builtin)
 
     tally = Tally()
     index = CocoIndex()
@@ -159,18 +172,16 @@ def convert_coco(
         else:
             tally.see("caption", len(annotations))
             tally.skip("caption", "task-not-selected", n=len(annotations))
-    picker = prompts.picker(options.seed, options.languages)
-    records = iter_records(index, options, picker, tally, read_size, progress)
-    return records, tally
+    return index, prompts.picker(options.seed, options.languages), tally
 
 
-def check_prompts(options: CocoOptions) -> PromptSet:
+def check_prompts(options: CocoOptions, builtin: PromptSet = BUILTIN) -> PromptSet:
     """The prompt set the options select, checked for the options' tasks and languages
     (``ConfigError`` otherwise): cheap, so callers run it before loading any input."""
     if options.prompts is not None:
         # Checked alone first, so that messages name the user's file rather than the merge.
         options.prompts.check(SLOTS, options.languages, used=())
-    prompts = BUILTIN if options.prompts is None else BUILTIN.merged(options.prompts)
+    prompts = builtin if options.prompts is None else builtin.merged(options.prompts)
     used = _slots_for(set(options.tasks), options.caption_mode)
     prompts.check(SLOTS, options.languages, used=used)
     return prompts

@@ -174,6 +174,9 @@ def image_base_name(image_file: str) -> str:
 
 
 class _Converter:
+    # Text an expression may not hold (the family targets refuse their layouts' tags too).
+    special_text = SPECIAL_TEXT_RE
+
     def __init__(self, options: RefcocoOptions, tally: Tally, size_reader: SizeReader | None):
         self.options = options
         self.tally = tally
@@ -267,7 +270,7 @@ class _Converter:
             if not text:
                 self.tally.skip(SENTENCE, "empty-expression", item.where)
                 continue
-            special = SPECIAL_TEXT_RE.search(text)
+            special = self.special_text.search(text)
             if special is not None:
                 self.tally.skip(
                     SENTENCE, "expression-has-tag", f"{item.where}: {shown(text)}"

@@ -11,10 +11,10 @@ gets a JSON object ``{"kind": "datakit-holdout", "version": 1, "source", "datase
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from datakit.convert.image_files import size_reader as make_size_reader
 from datakit.convert.refcoco import (
@@ -34,6 +34,9 @@ from datakit.convert.refcoco_names import (
 )
 from datakit.convert.tally import Tally
 from datakit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from datakit.convert.prompts import PromptSet
 
 RAW_SUFFIXES = (".p", ".pkl", ".pickle")
 
@@ -122,7 +125,7 @@ class Setup:
     def write_report(self, path: Path, output: Path, output_format: str, written: int,
                      by_task: dict[str, int], result: RefcocoResult, read_info: dict[str, Any],
                      holdout_splits: Sequence[str], holdout: Path | None,
-                     problems: bool) -> None:
+                     problems: bool, target: dict[str, Any] | None = None) -> None:
         import orjson
 
         from datakit.io.atomic import atomic_writer
@@ -149,6 +152,8 @@ class Setup:
             "input_problems": problems,
             "tally": result.tally.as_dict(),
         }
+        if target is not None:
+            document["target"] = target
         with atomic_writer(path, inputs=self.all_inputs) as handle:
             handle.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
 
@@ -161,7 +166,8 @@ def build_setup(files: Sequence[Path], *, instances: Path | None = None,
                 templates: Path | None = None, languages: str = "en", seed: int = 0,
                 answer_style: str = "ref-box", rounding: str = "floor",
                 image_root: Path | None = None, path_prefix: str | None = None,
-                holdout_splits: Sequence[str] = ()) -> Setup:
+                holdout_splits: Sequence[str] = (),
+                prompt_sets: Mapping[str, PromptSet] | None = None) -> Setup:
     """Check every option before any input is read; raise ``ConfigError`` on the first fault."""
     files = tuple(files)
     raw = layout == "refer" or (layout == "auto" and files[0].suffix.lower() in RAW_SUFFIXES)
@@ -179,7 +185,8 @@ def build_setup(files: Sequence[Path], *, instances: Path | None = None,
     split_set = _splits(splits, dataset, split_by, "--split")
     holdout_set = _splits(holdout_splits, dataset, split_by, "--holdout-split") if holdout_splits \
         else None
-    prompts, languages_list = _prompts(prompt_set, templates, languages, chosen_tasks)
+    prompts, languages_list = _prompts(prompt_set, templates, languages, chosen_tasks,
+                                       prompt_sets)
     if image_root is not None and not image_root.is_dir():
         raise ConfigError(f"--image-root {image_root} is not a folder", fix="check the path")
     if path_prefix is None:
@@ -241,7 +248,8 @@ def _splits(names: Sequence[str], dataset: str | None, split_by: str | None,
 
 
 def _prompts(prompt_set: str, templates: Path | None, languages: str,
-             tasks: Sequence[Task]) -> tuple[Any, list[str]]:
+             tasks: Sequence[Task],
+             prompt_sets: Mapping[str, PromptSet] | None = None) -> tuple[Any, list[str]]:
     from datakit.convert.prompts import PromptSet, load_prompt_file, required_languages
     from datakit.convert.refcoco_prompts import (
         PROMPT_SETS,
@@ -249,7 +257,7 @@ def _prompts(prompt_set: str, templates: Path | None, languages: str,
         rec_templates_use_a_placeholder,
     )
 
-    prompts: PromptSet = PROMPT_SETS[prompt_set]
+    prompts: PromptSet = (PROMPT_SETS if prompt_sets is None else prompt_sets)[prompt_set]
     user = prompts
     if templates is not None:
         user = load_prompt_file(templates)
