@@ -14,6 +14,11 @@ SOURCES: dict[str, tuple[str, str, str]] = {
         "refcoco",
         "RefCOCO, RefCOCO+, RefCOCOg: raw refer pickles or flattened JSONL / Parquet.",
     ),
+    "dialect": (
+        "datakit.cli.convert_dialect_cmd",
+        "dialect",
+        "Qwen-VL family data rewritten for another model or layout, boxes rescaled.",
+    ),
 }
 
 

@@ -1,0 +1,181 @@
+"""``datakit convert dialect``: data of one Qwen-VL family model or layout rewritten for
+another (a thin adapter over ``datakit.convert.migrate``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from datakit.cli.convert_target import TARGETS, choose_target, given, target_options
+from datakit.cli.run import EXIT_FINDINGS, EXIT_OK
+from datakit.errors import ConfigError
+
+SOURCE_LAYOUTS = ("qwen-vl", "ms-swift", "sharegpt", "qwen-vl-finetune")
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--output", "-o", required=True, type=click.Path(path_type=Path),
+              help="The file to write (atomically): JSON Lines for ms-swift, else a JSON array.")
+@target_options("--layout", "--output-layout")
+@click.option("--from", "--source-target", "source_target", type=click.Choice(TARGETS),
+              help="The model FILE was written for (default: from its markup; Qwen2.5-VL and "
+              "Qwen3-VL JSON boxes need it unless a coordinate is above 1000).")
+@click.option("--source-layout", type=click.Choice(SOURCE_LAYOUTS),
+              help="FILE's layout (default: recognised per record from its keys).")
+@click.option("--source-min-pixels", type=int,
+              help="A Qwen2.5-VL source: the resize bounds its boxes were made with (default: "
+              "its layout's framework's).")
+@click.option("--source-max-pixels", type=int,
+              help="A Qwen2.5-VL source: the resize bounds its boxes were made with.")
+@click.option("--image-root", type=click.Path(path_type=Path),
+              help="Resolve image paths against this folder (default: the working directory, "
+              "as the trainer does); pictures are read (headers only) where boxes change scale.")
+@click.option("--report", type=click.Path(path_type=Path),
+              help="Also write the tally and options as JSON to this file.")
+@click.option("--quiet", "-q", is_flag=True, help="No tally table on stderr.")
+def dialect(file: Path, output: Path, target: str, output_layout: str | None,
+            min_pixels: int | None, max_pixels: int | None, dataset_info: Path | None,
+            dataset_name: str | None, source_target: str | None, source_layout: str | None,
+            source_min_pixels: int | None, source_max_pixels: int | None,
+            image_root: Path | None, report: Path | None, quiet: bool) -> int:
+    """Rewrite Qwen-VL family training data for another model or layout.
+
+    FILE: a JSON array or JSON Lines file in any layout (Qwen-VL, ms-swift, LLaMA-Factory
+    sharegpt, qwen-vl-finetune). Boxes are rescaled exactly: Qwen-VL, Qwen2-VL and Qwen3-VL
+    share the 0..1000 grid; Qwen2.5-VL boxes are pixels of the resized picture, so moving to or
+    from it reads each picture's size from its file. A record whose picture cannot be read is
+    skipped, never guessed.
+
+    \b
+    Exit codes: 0 written, 1 written but records were skipped as faulty
+    (unreadable records or pictures), 2 usage or input error (nothing written),
+    3 internal error.
+    """
+    from datakit.cli.outputs import dataset_inputs, guard_outputs
+    from datakit.cli.signals import terminate_cleanly
+
+    terminate_cleanly()
+    if not given("target"):
+        raise ConfigError("convert dialect needs --target",
+                          fix=f"name the model to write for: --target {' | '.join(TARGETS)}")
+    choice = choose_target(target, output_layout, min_pixels, max_pixels, dataset_info,
+                           dataset_name, v1_layout_only=False)
+    for flag, value in (("--source-min-pixels", source_min_pixels),
+                        ("--source-max-pixels", source_max_pixels)):
+        if value is not None and value < 1:
+            raise ConfigError(f"{flag} must be at least 1, got {value}")
+    guard_outputs([("--output", output), ("--report", report), ("--dataset-info", dataset_info)],
+                  dataset_inputs([file]))
+    if image_root is not None and not image_root.is_dir():
+        raise ConfigError(f"--image-root {image_root} is not a folder", fix="check the path")
+    if not file.is_file():
+        raise ConfigError(f"{file}: no such file" if not file.exists() else
+                          f"{file} is not a file", fix="check the path")
+    return _run(file, output, choice, source_target, source_layout, source_min_pixels,
+                source_max_pixels, image_root, report, quiet)
+
+
+def _run(file: Path, output: Path, choice: Any, source_target: str | None,
+         source_layout: str | None, source_min_pixels: int | None,
+         source_max_pixels: int | None, image_root: Path | None, report: Path | None,
+         quiet: bool) -> int:
+    from rich.console import Console
+
+    from datakit.cli.convert_family_run import target_summary
+    from datakit.cli.convert_target import register_output, write_output
+    from datakit.cli.tally_table import print_tally
+    from datakit.convert.coco_empty import NothingUsable
+    from datakit.convert.image_files import size_reader
+    from datakit.convert.migrate import (
+        PROBLEM_REASONS,
+        RECORD,
+        MigrateOptions,
+        Migration,
+        choose_source,
+        has_problems,
+        read_values,
+    )
+    from datakit.convert.tally import Tally
+
+    options = MigrateOptions(choice.target, source_target, source_layout,  # type: ignore[arg-type]
+                             source_min_pixels, source_max_pixels)
+    source = choose_source(read_values(file), options.source_model)
+    tally = Tally()
+    migration = Migration(options, source, tally, size_reader(image_root or Path(".")))
+
+    def records() -> Any:
+        yield from migration.records(read_values(file))
+        # Inside the atomic write: an unbalanced tally or nothing to write leaves no file.
+        tally.check_balanced()
+        if not tally.used[RECORD]:
+            raise NothingUsable(_empty_reason(tally) + f"; {output} not written",
+                                fix=_empty_fix(tally))
+
+    try:
+        written = write_output(output, records(), choice, [file])
+    except NothingUsable:
+        if not quiet:
+            print_tally(tally, PROBLEM_REASONS, title=f"{output}: not written",
+                        console=Console(stderr=True))
+        raise
+    register_output(output, choice, [file])
+    target = choice.target
+    if not quiet:
+        noun = "record" if written == 1 else "records"
+        print_tally(tally, PROBLEM_REASONS, console=Console(stderr=True),
+                    title=f"{output}: {written:,} {noun}, {source} -> {target.model.name} "
+                    f"({target.layout})")
+    problems = has_problems(tally)
+    if report is not None:
+        _write_report(report, file, output, written, source, options, tally, problems,
+                      target_summary(choice))
+    return EXIT_FINDINGS if problems else EXIT_OK
+
+
+def _write_report(report: Path, file: Path, output: Path, written: int, source: str,
+                  options: Any, tally: Any, problems: bool, target: dict[str, Any]) -> None:
+    import orjson
+
+    from datakit.io.atomic import atomic_writer
+
+    document = {
+        "command": "datakit convert dialect",
+        "inputs": [str(file)],
+        "output": {"path": str(output), "format": options.target.output_format,
+                   "records": written},
+        "source": {"model": source, "layout": options.source_layout or "per record",
+                   "min_pixels": options.source_min_pixels,
+                   "max_pixels": options.source_max_pixels},
+        "target": target,
+        "input_problems": problems,
+        "tally": tally.as_dict(),
+    }
+    with atomic_writer(report, inputs=[file]) as handle:
+        handle.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+
+
+def _empty_reason(tally: Any) -> str:
+    from datakit.convert.migrate import RECORD
+
+    reasons = sorted(tally.skipped.get(RECORD, {}).items(), key=lambda kv: (-kv[1], kv[0]))
+    seen = tally.seen[RECORD]
+    if not seen:
+        return "no usable record: the file holds no records"
+    shown = ", ".join(f"{count:,} {reason}" for reason, count in reasons[:3])
+    return f"no usable record: {seen:,} seen, none used ({shown})"
+
+
+def _empty_fix(tally: Any) -> str:
+    from datakit.convert.migrate import RECORD
+
+    reasons = set(tally.skipped.get(RECORD, {}))
+    if reasons & {"file-missing", "unsafe-path"}:
+        return ("check --image-root: pictures are found under it by the paths in the records "
+                "(default: the working directory)")
+    if "malformed" in reasons:
+        return ("check --from and --source-layout against the file, or run datakit validate "
+                "on it")
+    return "see the examples above for what each record lacked"
