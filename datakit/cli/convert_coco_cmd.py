@@ -58,6 +58,8 @@ def _renames(values: tuple[str, ...]) -> dict[str, str]:
               "built-in rule: LVIS '_(...)' dropped, stuff suffixes dropped, '_' -> ' ').")
 @click.option("--zh-names", is_flag=True,
               help="With --language zh: COCO's 80 categories by their Chinese names.")
+@click.option("--negatives", is_flag=True,
+              help="LVIS: each neg_category_ids entry as a 'there is no X' sample.")
 @click.option("--categories", "categories", multiple=True,
               help="Keep only these categories (source names, comma lists).")
 @click.option("--image-root", type=click.Path(path_type=Path),
@@ -82,7 +84,8 @@ def _renames(values: tuple[str, ...]) -> dict[str, str]:
 def coco(files: tuple[Path, ...], output: Path, output_format: str, tasks: tuple[str, ...],
          languages: str, templates: Path | None, seed: int, rounding: str,
          max_boxes: int | None, include_crowd: bool, renames: tuple[str, ...],
-         names_file: Path | None, zh_names: bool, categories: tuple[str, ...],
+         names_file: Path | None, zh_names: bool, negatives: bool,
+         categories: tuple[str, ...],
          image_root: Path | None, path_prefix: str | None,
          size_mismatch: str, caption_mode: str, split: str | None, limit: int | None,
          report: Path | None, progress: bool | None, quiet: bool, target: str,
@@ -112,7 +115,7 @@ def coco(files: tuple[Path, ...], output: Path, output_format: str, tasks: tuple
                   [*dataset_inputs(files), ("--templates file", templates)])
     user_prompts = load_prompt_file(templates) if templates is not None else None
     choice = choose_target(target, output_layout, min_pixels, max_pixels, dataset_info,
-                           dataset_name, v1_only=("rounding",), templates=user_prompts)
+                           dataset_name, v1_only=("rounding", "negatives"), templates=user_prompts)
     if image_root is not None and not image_root.is_dir():
         raise ConfigError(f"--image-root {image_root} is not a folder", fix="check the path")
     chosen = split_codes(tasks)
@@ -130,6 +133,7 @@ def coco(files: tuple[Path, ...], output: Path, output_format: str, tasks: tuple
         path_prefix=path_prefix if path_prefix is not None else _default_prefix(image_root),
         split=split, limit=limit, caption_mode=caption_mode,  # type: ignore[arg-type]
         size_mismatch=size_mismatch,  # type: ignore[arg-type]
+        negatives=negatives,
     )
     # Options and templates fail here, before a large annotation file is read (with the tasks
     # still unknown, the templates are checked for everything but their languages).
@@ -292,6 +296,7 @@ def _write_report(report: Path, files: tuple[Path, ...], output: Path, output_fo
             "categories": sorted(options.categories) if options.categories else None,
             "path_prefix": options.path_prefix, "split": options.split, "limit": options.limit,
             "caption_mode": options.caption_mode, "size_mismatch": options.size_mismatch,
+            "negatives": options.negatives,
         },
         "input_problems": problems,
         "tally": tally.as_dict(),

@@ -90,6 +90,8 @@ class CocoOptions:
     caption_mode: Literal["each", "turns"] = "each"
     # when the file's size differs from the annotation's: trust which, or skip the image
     size_mismatch: Literal["file", "annotation", "skip"] = "file"
+    # LVIS neg_category_ids as "there is no X" samples (see coco_negatives)
+    negatives: bool = False
 
     def __post_init__(self) -> None:
         unknown = [t for t in self.tasks if t not in TASKS]
@@ -183,6 +185,8 @@ def check_prompts(options: CocoOptions, builtin: PromptSet = BUILTIN) -> PromptS
         options.prompts.check(SLOTS, options.languages, used=())
     prompts = builtin if options.prompts is None else builtin.merged(options.prompts)
     used = _slots_for(set(options.tasks), options.caption_mode)
+    if options.negatives:  # the grounding question, answered "there is no X"
+        used += [slot for slot in ("grounding", "negative") if slot not in used]
     prompts.check(SLOTS, options.languages, used=used)
     return prompts
 

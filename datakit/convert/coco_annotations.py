@@ -35,6 +35,7 @@ def index_boxes(
 ) -> None:
     """Check every instance annotation and file the usable ones under their image."""
     records = family_annotations(records, name, index, tally)
+    index.category_by_id = categories
     images, skipped_images = index.images, index.skipped_image_ids
     by_image = index.boxes_by_image
     seen_ids: set[Any] = set()

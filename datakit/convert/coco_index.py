@@ -52,6 +52,10 @@ class CocoIndex:
     source_names: list[str] = field(default_factory=list)  # category names, in file order
     # LVIS: image id -> the category ids not every instance of which is annotated there
     not_exhaustive: dict[ImageId, frozenset[Any]] = field(default_factory=dict)
+    # LVIS: image id -> its neg_category_ids (see coco_negatives)
+    negative_ids: dict[ImageId, tuple[Any, ...]] = field(default_factory=dict)
+    # category id -> output name, or (reason,) for a category that cannot be used
+    category_by_id: Mapping[Any, str | tuple[str]] = field(default_factory=dict)
 
 
 def id_sort_key(value: ImageId) -> tuple[int, int, str]:
@@ -157,6 +161,9 @@ def index_images(
         partial = record.get("not_exhaustive_category_ids")
         if partial and isinstance(partial, list):
             index.not_exhaustive[image_id] = frozenset(c for c in partial if is_id(c))
+        negatives = record.get("neg_category_ids")
+        if negatives and isinstance(negatives, list):
+            index.negative_ids[image_id] = tuple(c for c in negatives if is_id(c))
 
 
 def lvis_file_name(record: dict[str, Any]) -> str | None:

@@ -17,6 +17,8 @@ SLOTS: dict[str, SlotSpec] = {
     "caption": SlotSpec(),
     # the next questions when all captions of an image are turns of one conversation
     "caption.followup": SlotSpec(),
+    # the answer of an LVIS negative ("there is no X"; see coco_negatives)
+    "negative": SlotSpec(required=frozenset({"category"})),
 }
 
 BUILTIN = PromptSet(
@@ -61,6 +63,10 @@ BUILTIN = PromptSet(
                 "为这张图片写一句描述。",
                 "用一句话描述这张图片。",
             ),
+        },
+        "negative": {
+            "en": ("There is no {category} in the image.",),
+            "zh": ("图中没有{category}。",),
         },
         "caption.followup": {
             "en": (

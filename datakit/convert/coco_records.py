@@ -16,6 +16,12 @@ from datakit.convert.coco_index import (
     ImageId,
     id_sort_key,
 )
+from datakit.convert.coco_negatives import (
+    Negative,
+    negative_records,
+    skip_negatives,
+    take_negatives,
+)
 from datakit.convert.grid_batch import DEGENERATE_NAMES, xywh_px_to_grid_batch
 from datakit.convert.image_files import ImageProblem, SizeReader
 from datakit.convert.prompts import PromptPicker
@@ -55,6 +61,8 @@ def iter_records(
                 boxes = index.boxes_by_image.pop(image_id, [])
                 captions = index.captions_by_image.pop(image_id, [])
                 _skip_image(tally, image, "beyond-limit", boxes, captions, "beyond-limit")
+                negatives = take_negatives(index, image_id, options, tally, image_label(image))
+                skip_negatives(tally, negatives, "beyond-limit")
             break
         chunk = image_ids[done : done + min(room, _CHUNK_IMAGES)]
         done += len(chunk)
@@ -90,6 +98,7 @@ class _Ready:
     size: tuple[float, float]
     boxes: list[BoxRow]
     captions: list[CaptionRow]
+    negatives: list[Negative]
 
 
 def _prepare(
@@ -104,7 +113,12 @@ def _prepare(
     image = index.images.pop(image_id)
     boxes = index.boxes_by_image.pop(image_id, [])
     captions = index.captions_by_image.pop(image_id, [])
-    if not boxes and not captions:
+    negatives = (
+        take_negatives(index, image_id, options, tally, image_label(image))
+        if index.negative_ids
+        else []
+    )
+    if not boxes and not captions and not negatives:
         tally.skip("image", "no-annotations", image_label(image))
         return None
     path = trainer_path(image, options.path_prefix, check_paths)
@@ -113,9 +127,10 @@ def _prepare(
     )
     if isinstance(size, ImageProblem):
         _skip_image(tally, image, size.reason, boxes, captions, "image-skipped", size.detail)
+        skip_negatives(tally, negatives, "image-skipped")
         return None
     assert isinstance(path, str)
-    return _Ready(image, path, size, boxes, captions)
+    return _Ready(image, path, size, boxes, captions, negatives)
 
 
 # Per image: (xyxy_norm1000, clipped, degenerate code) of each of its boxes, in filing order.
@@ -242,6 +257,10 @@ def _image_records(
             record_id = f"{base}-detection"
             question = picker.render("detection", record_id)
             yield _record(record_id, [prefix + question, "".join(answers)])
+    if item.negatives:
+        with_boxes = {row[1] for row in item.boxes}
+        yield from negative_records(item.negatives, with_boxes, base, prefix, picker, tally,
+                                    image_label(image))
     if item.captions:
         ordered = sorted(item.captions, key=lambda row: id_sort_key(row[0]))
         tally.use("caption", len(ordered))
