@@ -14,6 +14,13 @@ from datakit.errors import ConfigError
 
 ImageMode = Literal["none", "exists", "header", "decode"]
 IMAGE_MODES = ("none", "exists", "header", "decode")
+# What the data is checked for: "auto" picks per file from its layout and markup
+# (validation/family_target.py); the commands default to it. ``Settings.target`` None keeps the
+# library's historical behaviour: every file is checked as Qwen-VL v1 data.
+TARGETS = ("auto", "qwen-vl", "qwen2-vl", "qwen2.5-vl", "qwen3-vl")
+FRAMEWORKS = ("llama-factory", "ms-swift", "qwen-vl-finetune")
+# ms-swift --truncation_strategy: what happens to a sample longer than max_length.
+TRUNCATION_STRATEGIES = ("delete", "raise", "left", "right", "split")
 
 
 @dataclass(frozen=True)
@@ -26,7 +33,7 @@ class Settings:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (glob, code prefixes)
     include: tuple[str, ...] = ("*.json", "*.jsonl", "*.json.gz", "*.jsonl.gz", "*.parquet")
     exclude: tuple[str, ...] = ()
-    max_len: int = 2048
+    max_len: int = 2048  # v1 model_max_length; LLaMA-Factory cutoff_len; ms-swift max_length
     image_root: str | None = None
     images: ImageMode = "header"
     tokenizer: str | None = None
@@ -44,16 +51,27 @@ class Settings:
     max_findings_per_rule: int | None = None
     image_root_min_references: int = 20
     image_root_missing_share: float = 0.9
+    target: str | None = None  # one of TARGETS; None = Qwen-VL v1 (the library's default)
+    framework: str | None = None  # one of FRAMEWORKS; None = from the file's layout
+    min_pixels: int | None = None  # the processor's bounds; None = the framework's default
+    max_pixels: int | None = None
+    truncation_strategy: str | None = None  # ms-swift; None = its default (delete)
     base_dir: str = "."  # where relative settings (image root, holdout, patterns) are resolved
     # Whether `include` came from a configuration file: then every match is a dataset; with
     # the default, a .json object holding no records is skipped (validation/files.py).
     include_configured: bool = False
+    # Whether max_len was set (config or command line): otherwise a family target uses its
+    # framework's default cut length (validation/family_target.py).
+    max_len_configured: bool = False
 
     def with_overrides(self, **overrides: Any) -> Settings:
-        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+        chosen = {k: v for k, v in overrides.items() if v is not None}
+        if "max_len" in chosen:
+            chosen["max_len_configured"] = True
+        return replace(self, **chosen)
 
 
-_INTERNAL = ("base_dir", "include_configured")
+_INTERNAL = ("base_dir", "include_configured", "max_len_configured")
 _KEYS = {f.name.replace("_", "-"): f.name for f in fields(Settings) if f.name not in _INTERNAL}
 
 
@@ -130,7 +148,8 @@ def load_settings(config: Path | None = None, start: Path | None = None) -> Sett
 
 def settings_from_table(table: dict[str, Any], *, source: str, base_dir: str = ".") -> Settings:
     """Settings from a ``[tool.datakit]`` table; every key is checked for its type and range."""
-    values: dict[str, Any] = {"base_dir": base_dir, "include_configured": "include" in table}
+    values: dict[str, Any] = {"base_dir": base_dir, "include_configured": "include" in table,
+                              "max_len_configured": "max-len" in table}
     defaults = Settings()
     for key, raw in table.items():
         name = _KEYS.get(key)
@@ -153,7 +172,18 @@ _INT_RANGES: dict[str, tuple[int, int]] = {
     "box_convention_min_boxes": (1, 2**63 - 1),
     "max_findings_per_rule": (0, 2**63 - 1),
     "image_root_min_references": (1, 2**63 - 1),
+    "min_pixels": (1, 2**40),
+    "max_pixels": (1, 2**40),
 }
+# Settings that name one of a few choices.
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "images": IMAGE_MODES,
+    "target": TARGETS,
+    "framework": FRAMEWORKS,
+    "truncation_strategy": TRUNCATION_STRATEGIES,
+}
+# Settings whose default (None) means "the framework's": said so when a value is refused.
+_FRAMEWORK_DEFAULTS = ("min_pixels", "max_pixels")
 # name -> (lowest, whether the lowest itself is allowed, highest)
 _FLOAT_RANGES: dict[str, tuple[float, bool, float]] = {
     "max_aspect_ratio": (1.0, True, math.inf),
@@ -174,11 +204,14 @@ def _coerce(name: str, raw: Any, default: Any, source: str, key: str) -> Any:
         if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0:
             raise ConfigError(f"{where} must be a non-negative integer (0 lists every finding)")
         return raw
-    if name == "images":
-        if raw not in IMAGE_MODES:
+    if name in _CHOICES:
+        choices = _CHOICES[name]
+        if raw not in choices:
             shown = repr(raw) if isinstance(raw, str) else _toml_type(raw)
-            raise ConfigError(f"{where} must be one of {', '.join(IMAGE_MODES)}, not {shown}")
+            raise ConfigError(f"{where} must be one of {', '.join(choices)}, not {shown}")
         return raw
+    if name in _FRAMEWORK_DEFAULTS:
+        return _integer(raw, where, *_INT_RANGES[name], default="the framework's")
     if isinstance(default, tuple):
         items = _strings(raw, where, "a list of non-empty strings")
         if name in _RULE_PATTERNS:
@@ -204,10 +237,10 @@ def _coerce(name: str, raw: Any, default: Any, source: str, key: str) -> Any:
 def declared_keys() -> set[str]:
     """The settings whose type and range are stated here (a test checks that all are)."""
     return {*_INT_RANGES, *_FLOAT_RANGES, *_RULE_PATTERNS, *_STRINGS, "severity",
-            "per_file_ignores", "images", "include", "exclude", "holdout", "strict", "cache"}
+            "per_file_ignores", *_CHOICES, "include", "exclude", "holdout", "strict", "cache"}
 
 
-def _integer(raw: Any, where: str, lowest: int, highest: int, *, default: int) -> int:
+def _integer(raw: Any, where: str, lowest: int, highest: int, *, default: int | str) -> int:
     wanted = f"an integer {_int_range(lowest, highest)}"
     if not isinstance(raw, int) or isinstance(raw, bool) or not lowest <= raw <= highest:
         raise ConfigError(f"{where} must be {wanted}, not {_shown(raw)}",
