@@ -10,6 +10,7 @@ from datakit.findings import Severity
 from datakit.validation.settings import Settings
 
 if TYPE_CHECKING:
+    from datakit.validation.family_target import FamilyTarget
     from datakit.validation.images import ImageChecker
     from datakit.validation.view import Collector
 
@@ -32,6 +33,9 @@ class RunContext:
         self._counter: Any = None
         self._counter_loaded = False
         self.images = image_checker_for(settings, severities)
+        # the family target of the batch being checked (None: Qwen-VL v1), set by the worker
+        self.target: FamilyTarget | None = None
+        self._family: dict[str, Any] = {}  # per target: tokenizer state of datakit.family
 
     def token_counter(self) -> Any:
         """The exact Qwen-VL counter, loaded on first use (None when no K rule is selected)."""
@@ -64,9 +68,11 @@ def _any_enabled(severities: dict[str, Severity], *codes: str) -> bool:
 
 def image_checker_for(settings: Settings, severities: dict[str, Severity]) -> ImageChecker | None:
     """The checker for image files, or None when the run does not look at them."""
-    # B006 reads the sizes of the pictures boxes are drawn on
-    if settings.images != "none" and _any_enabled(severities, "I003", "I004", "I005", "I006",
-                                                  "I007", "I008", "I009", "I010", "B006"):
+    # B006 reads the sizes of the pictures boxes are drawn on; so do the family box and
+    # token rules (B007, B008, K005-K009) and I012
+    if settings.images != "none" and _any_enabled(
+            severities, "I003", "I004", "I005", "I006", "I007", "I008", "I009", "I010", "B006",
+            "I012", "B007", "B008", "K005", "K006", "K007", "K008", "K009"):
         return _image_checker(settings)
     return None
 

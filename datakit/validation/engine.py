@@ -22,11 +22,14 @@ from datakit.io.jobs import jobs_for_file
 from datakit.io.records import FileProblem, RawRecord
 from datakit.validation import registry
 from datakit.validation.dataset_pass import DatasetPass
+from datakit.validation.family_target import peek_target, wants_resolution
 from datakit.validation.finding_cap import DEFAULT_LIMIT, FindingCap, position_key
 from datakit.validation.folds import fold_all
 from datakit.validation.holdout import load_holdout
 from datakit.validation.report import FileSummary, Report
 from datakit.validation.rules import file as file_rules
+from datakit.validation.rules.family_choice import target_findings
+from datakit.validation.rules.family_scale import FamilyScale
 from datakit.validation.settings import Settings
 from datakit.validation.worker import (
     BatchResult,
@@ -116,8 +119,16 @@ def _check_file(
 
     severities = dict(job.severities)
     problems: list[FileProblem] = []
-    records = records_only(path, problems, display_name=display)
+    records: Iterable[RawRecord] = records_only(path, problems, display_name=display)
     jobs = jobs_for_file(path, job.settings.jobs)
+    target = None
+    if wants_resolution(job.settings):  # --target other than qwen-vl, or auto
+        records, target = peek_target(records, job.settings)
+        if target is not None:
+            for finding in target_findings(target, display, severities):
+                cap.add(finding)
+    job = job.for_file(target)
+    scale = FamilyScale() if target is not None else None
 
     def saturated() -> frozenset[str]:
         return cap.full(display) if hints else frozenset()
@@ -130,9 +141,14 @@ def _check_file(
         cap.absorb(result.findings, result.omitted)
         dataset.add(display, result)
         token_lengths.extend(result.token_lengths)
+        if scale is not None:
+            scale.extend(result.family_scale)
         pool.learn(result)
         if progress is not None:
             progress(display, summary.records)
+    if scale is not None and target is not None:
+        for finding in scale.findings(target, display, severities, job.settings):
+            cap.add(finding)
     for problem in problems:
         cap.add(_file_finding(problem, severities))
     if summary.records == 0 and not problems and file_rules.EMPTY_FILE.code in severities:

@@ -19,6 +19,13 @@ from datakit.validation.rules import (
     conversation,
     dataset,
     dialect,
+    family_boxes,
+    family_choice,
+    family_dialect,
+    family_images,
+    family_record,
+    family_scale,
+    family_tokens,
     file,
     images,
     pictures,
@@ -32,10 +39,18 @@ RecordCheck = Callable[[RecordView, Collector, RunContext], None]
 
 FAMILIES = (
     file, record, dialect, conversation, tags, pictures, ambiguity, boxes, images, tokens, dataset,
+    family_choice, family_record, family_dialect, family_images, family_boxes, family_scale,
+    family_tokens,
 )
 RECORD_CHECKS: tuple[RecordCheck, ...] = (
     record.check, dialect.check, conversation.check, tags.check, pictures.check, ambiguity.check,
     boxes.check, images.check, tokens.check,
+)
+# For files checked against a Qwen-family target (validation/family_target.py): the record is
+# read once by family_record, which the others build on.
+FAMILY_CHECKS: tuple[RecordCheck, ...] = (
+    family_record.check, family_dialect.check, family_images.check, family_boxes.check,
+    family_tokens.check,
 )
 RULES: dict[str, Rule] = {rule.code: rule for family in FAMILIES for rule in family.RULES}
 BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES.values()}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -36,6 +36,12 @@ class Job:
     holdout: frozenset[str]
     # findings kept per file and rule (0 = every one; see ``finding_cap``)
     max_findings: int = 0
+    # The file's family target (validation/family_target.py), None for the v1 checks. Not part
+    # of the identity: a worker keeps its context (image checker, tokenizer) across files.
+    target: FamilyTarget | None = field(default=None, compare=False)
+
+    def for_file(self, target: FamilyTarget | None) -> Job:
+        return self if target is None and self.target is None else replace(self, target=target)
 
 
 @dataclass
@@ -56,9 +62,13 @@ class BatchResult:
     token_lengths: array[int] = field(default_factory=lambda: array("I"))
     # statuses of the image files this worker checked for the batch (see ``image_prefill``)
     image_statuses: dict[str, StatusFields] = field(default_factory=dict)
+    # family targets: boxes on pictures of known size, how many stay within the resized
+    # picture, and an example (see rules/family_box_scale.py)
+    family_scale: list[Any] = field(default_factory=list)
 
 
 if TYPE_CHECKING:
+    from datakit.validation.family_target import FamilyTarget
     from datakit.validation.images import StatusFields
 
 _CONTEXT: tuple[Job, RunContext] | None = None
@@ -114,10 +124,13 @@ def check_batch(
     """Every record rule on every record of one batch (of one file). Findings of a code in
     ``saturated`` are only counted: the main process already has enough earlier ones."""
     from datakit.io.parse import parse_records
-    from datakit.validation.registry import RECORD_CHECKS
+    from datakit.validation.registry import FAMILY_CHECKS, RECORD_CHECKS
 
     job, batch = task
     ctx = _context(job)
+    # One test per batch: a v1 file runs exactly the checks it always ran.
+    ctx.target = job.target
+    checks = RECORD_CHECKS if job.target is None else FAMILY_CHECKS
     severities = ctx.severities
     fingerprints = DUPLICATE_SAMPLE.code in severities
     result = BatchResult()
@@ -138,7 +151,7 @@ def check_batch(
             rule = file_rules.BY_KIND.get(note.kind)
             if rule is not None:
                 emit(rule, note.message, note.json_path or view.path())
-        for check in RECORD_CHECKS:
+        for check in checks:
             check(view, emit, ctx)
         fingerprint = _fingerprint(view.record["conversations"]) if (
             view.shape_ok and fingerprints) else None
@@ -154,6 +167,10 @@ def check_batch(
             pictures = view.extras.get("box_scale")
             if pictures is not None:
                 result.box_scale.add(view, pictures)
+        elif job.target is not None:
+            scale = view.extras.get("family_scale")
+            if scale is not None:
+                result.family_scale.append(scale)
         sample = view.extras.get("tokens")
         if sample is not None:
             result.token_lengths.append(sample.tokens)

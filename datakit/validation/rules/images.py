@@ -209,6 +209,26 @@ def _report(view: RecordView, index: int, found: list[tuple[str, int]], emit: Co
             emit(rule, text, path_in_json, offset)
 
 
+def report_listed(paths: list[tuple[str, str]], emit: Collector, ctx: RunContext) -> None:
+    """The same findings for images a record lists beside its text (Qwen-family layouts):
+    ``paths`` holds (path, JSON path of the list item)."""
+    memo: dict[str, Verdicts] = ctx.image_verdicts
+    ctx.image_refs += len(paths)
+    for path, json_path in paths:
+        verdicts = memo.get(path)
+        if verdicts is None:
+            verdicts = memo[path] = _verdicts(path, ctx)
+        before, after = verdicts
+        for rule, text in before:
+            emit(rule, text, json_path)
+        if after is None:
+            continue
+        if ctx.holdout:
+            ctx.check_holdout(path, emit, json_path, 0)
+        for rule, text in after:
+            emit(rule, text, json_path)
+
+
 def _verdicts(path: str, ctx: RunContext) -> Verdicts:
     size = len(path) if path.isascii() else len(path.encode("utf-8", "surrogatepass"))
     if size > MAX_PATH_BYTES:

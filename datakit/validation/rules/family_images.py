@@ -1,0 +1,149 @@
+"""I, P for Qwen-family targets: the images a record lists, and where its placeholders stand.
+
+Listed images get the same file checks as v1's ``<img>`` paths (I001-I010, D003); their sizes,
+read from the headers, feed the box and token rules (``pictures_of``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from datakit.family.sample import ImageSlot, Sample, Text
+from datakit.findings import Severity
+from datakit.validation import family_api
+from datakit.validation.context import RunContext
+from datakit.validation.rule import Rule
+from datakit.validation.rules.family_record import QWEN2, path_of, swift
+from datakit.validation.view import Collector, RecordView
+
+_FINETUNE = (("target", "qwen2-vl"), ("framework", "qwen-vl-finetune"))
+
+
+def _finetune(user: str, answer: str, image: str = "img/ok.jpg") -> str:
+    return ('[{"image": "' + image + '", "conversations": [{"from": "human", "value": "' + user
+            + '"}, {"from": "gpt", "value": "' + answer + '"}]}]')
+
+
+PROCESSOR_REFUSES = Rule(
+    "I012", "image-refused-by-processor", Severity.ERROR, "record",
+    "Qwen-family targets: the processor raises on this image: a side shorter than one cell "
+    "(28 px for Qwen2-VL and Qwen2.5-VL, 32 px for Qwen3-VL; qwen-vl-finetune, which calls the "
+    "processor directly) or a ratio of its sides above 200 (qwen-vl-finetune and ms-swift; "
+    "LLaMA-Factory resizes both away first).",
+    "The error surfaces in the data loader at the step that draws the sample; qwen-vl-finetune "
+    "then silently trains on another sample instead (transformers #37264).",
+    "Drop the image, or pad it to at least one cell a side and a ratio of 200 or less.",
+    bad=_finetune("<image>\\nWhat is it?", "Black.", "img/tiny.png"),
+    good=_finetune("<image>\\nWhat is it?", "Red."),
+    example_settings=_FINETUNE,
+)
+IMAGE_IN_ANSWER = Rule(
+    "P006", "family-image-in-answer", Severity.ERROR, "record",
+    "Qwen-family targets: an <image> placeholder stands in an assistant turn.",
+    "qwen-vl-finetune allows images only in the user's turns; elsewhere the picture's pad "
+    "tokens become training labels: the model is taught to print image tokens.",
+    "Move the <image> to the user turn that asks about the picture.",
+    bad=_finetune("What is it?", "<image>\\nA dog."),
+    good=_finetune("<image>\\nWhat is it?", "A dog."),
+    example_settings=_FINETUNE,
+)
+OBJECTS_MISMATCH = Rule(
+    "P007", "swift-objects-mismatch", Severity.ERROR, "record",
+    "ms-swift: the <ref-object> and <bbox> placeholders of the texts do not match the refs "
+    "and boxes of \"objects\" one for one.",
+    "ms-swift hands out objects.ref and objects.bbox in order to the placeholders and checks "
+    "neither count: a placeholder left over is trained as the literal text <bbox>, an object "
+    "left over is dropped.",
+    "Give objects exactly one ref per <ref-object> and one bbox per <bbox>, in order.",
+    bad=swift("<image>Find <ref-object>", "<bbox><bbox>",
+              '["img/ok.jpg"], "objects": {"ref": ["dog"], "bbox": [[4, 6, 50, 40]]}'),
+    good=swift("<image>Find <ref-object>", "<bbox>",
+               '["img/ok.jpg"], "objects": {"ref": ["dog"], "bbox": [[4, 6, 50, 40]]}'),
+    example_settings=QWEN2,
+)
+
+RULES = (PROCESSOR_REFUSES, IMAGE_IN_ANSWER, OBJECTS_MISMATCH)
+_IMAGE_KEYS = ("images", "image")
+
+
+def listed_paths(view: RecordView) -> list[tuple[str, str]]:
+    """(path, JSON path) of every image the record lists."""
+    record = view.record
+    out: list[tuple[str, str]] = []
+    if not isinstance(record, Mapping):
+        return out
+    for key in _IMAGE_KEYS:
+        value = record.get(key)
+        if isinstance(value, str):
+            out.append((value, f"{view.path()}.{key}"))
+        elif isinstance(value, list):
+            out.extend((p, f"{view.path()}.{key}[{i}]") for i, p in enumerate(value)
+                       if isinstance(p, str))
+    return out
+
+
+def pictures_of(view: RecordView, sample: Sample, ctx: RunContext) -> list[family_api.Picture]:
+    """Every picture of the sample with its sizes (read once per record)."""
+    found = view.extras.get("family_pictures")
+    if found is None:
+        target = ctx.target
+        assert target is not None
+        rule = family_api.target_rule(target)
+        found = view.extras["family_pictures"] = family_api.pictures(
+            [image.path for image in sample.images], ctx.images, rule)
+    return list(found)
+
+
+def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
+    sample: Sample | None = view.extras.get("family")
+    target = ctx.target
+    if sample is None or target is None:
+        return
+    listed = listed_paths(view)
+    from datakit.validation.rules.images import report_listed
+
+    report_listed(listed, emit, ctx)
+    if sample.images and target.model_known:
+        _processor(view, sample, emit, ctx, listed)
+    for t, turn in enumerate(sample.turns):
+        if turn.role == "assistant" and any(isinstance(p, ImageSlot) for p in turn.parts):
+            emit(IMAGE_IN_ANSWER, f"turn {t + 1} (assistant) holds an <image>",
+                 _turn_path(view, t))
+    if target.layout == "ms-swift":
+        _objects(view, sample, emit)
+
+
+def _turn_path(view: RecordView, turn: int) -> str:
+    from datakit.validation.rules.family_boxes import turn_paths
+
+    sample = view.extras["family"]
+    return turn_paths(view, sample)[turn]
+
+
+def _processor(view: RecordView, sample: Sample, emit: Collector, ctx: RunContext,
+               listed: list[tuple[str, str]]) -> None:
+    target = ctx.target
+    assert target is not None
+    factor = family_api.target_rule(target).vision.factor_px
+    for i, picture in enumerate(pictures_of(view, sample, ctx)):
+        if picture.source_px is None:
+            continue
+        where = listed[i][1] if i < len(listed) else view.path()
+        width, height = picture.source_px
+        short, long = sorted((width, height))
+        if target.framework == "llama-factory":
+            continue  # its pre-resize grows short sides and clips the ratio
+        if long / max(short, 1) > 200:
+            emit(PROCESSOR_REFUSES, f"{picture.path} is {width}x{height} pixels: its ratio is "
+                 "above 200, which the processor refuses", where)
+        elif short < factor and target.framework == "qwen-vl-finetune":
+            emit(PROCESSOR_REFUSES, f"{picture.path} is {width}x{height} pixels: a side below "
+                 f"{factor} px, which the processor refuses", where)
+
+
+def _objects(view: RecordView, sample: Sample, emit: Collector) -> None:
+    left = sum(part.text.count("<ref-object>") + part.text.count("<bbox>")
+               for turn in sample.turns for part in turn.parts if isinstance(part, Text))
+    if left:
+        emit(OBJECTS_MISMATCH, f"{left} <ref-object>/<bbox> placeholder(s) have no object "
+             "left in \"objects\": they are trained as literal text", path_of(view, "objects"))
