@@ -41,3 +41,43 @@ def output_options(command: F) -> F:
         "--output", "-o", required=True, type=click.Path(path_type=Path),
         help="The Qwen-VL training file to write (atomically).",
     )(command)
+
+
+def family_options(command: F) -> F:
+    """``--target``, ``--framework`` and the processor's pixel bounds (validate and tokens)."""
+    from datakit.validation.settings import FRAMEWORKS, TARGETS, TRUNCATION_STRATEGIES
+
+    for option in reversed((
+        click.option("--target", type=click.Choice(TARGETS),
+                     help="The model the data is for (default: config, else auto: from each "
+                     "file's layout and markup; Qwen-VL v1 files are checked as ever)."),
+        click.option("--framework", type=click.Choice(FRAMEWORKS),
+                     help="The trainer of a Qwen2-VL/2.5-VL/3-VL target (default: from the "
+                     "file's layout)."),
+        click.option("--min-pixels", type=click.IntRange(min=1),
+                     help="The processor's min_pixels (default: the framework's)."),
+        click.option("--max-pixels", type=click.IntRange(min=1),
+                     help="The processor's max_pixels (default: the framework's)."),
+        click.option("--truncation-strategy", type=click.Choice(TRUNCATION_STRATEGIES),
+                     help="ms-swift's truncation_strategy (default: delete)."),
+    )):
+        command = option(command)
+    return command
+
+
+def family_overrides(target: str | None, framework: str | None, min_pixels: int | None,
+                     max_pixels: int | None, truncation_strategy: str | None,
+                     configured_target: str | None) -> dict[str, object]:
+    """Settings overrides for the family options; the commands default the target to auto."""
+    if framework is not None and (target or configured_target) == "qwen-vl":
+        raise click.UsageError("--framework names a trainer of Qwen2-VL, Qwen2.5-VL or "
+                               "Qwen3-VL data; Qwen-VL v1 has its own finetune.py")
+    if min_pixels is not None and max_pixels is not None and min_pixels > max_pixels:
+        raise click.UsageError(f"--min-pixels {min_pixels} is above --max-pixels {max_pixels}")
+    return {
+        "target": target or configured_target or "auto",
+        "framework": framework,
+        "min_pixels": min_pixels,
+        "max_pixels": max_pixels,
+        "truncation_strategy": truncation_strategy,
+    }

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 import click
 
-from datakit.cli.options import existing_files
+from datakit.cli.options import existing_files, family_options, family_overrides
+from datakit.errors import InputError
 from datakit.io.jobs import jobs_for_file
-from datakit.io.records import FileProblem
+from datakit.io.records import FileProblem, RawRecord
 from datakit.qwenvl.token_rows import BATCH_RECORDS, Row, Task
-from datakit.validation.settings import MAX_JOBS
+from datakit.validation.family_target import FamilyTarget, peek_target, wants_resolution
+from datakit.validation.settings import MAX_JOBS, Settings
 
 # Worker start-up (each loads the vocabulary, ~0.5 s) costs more than it saves on small files.
 LISTED_SAMPLES = 10
@@ -36,9 +38,16 @@ LISTED_SAMPLES = 10
 )
 @click.option(
     "--max-len",
+    "--cutoff-len",
+    "max_len",
     type=click.IntRange(min=1),
-    help="The trainer's model_max_length (default: config, else 2048).",
+    help="The trainer's cut length: model_max_length, LLaMA-Factory cutoff_len, ms-swift "
+    "max_length (default: config, else 2048 for Qwen-VL, else the framework's).",
 )
+@family_options
+@click.option("--image-root", type=click.Path(path_type=Path),
+              help="Where image paths resolve, for the sizes of Qwen2-VL/2.5-VL/3-VL pictures "
+              "(default: the working directory).")
 @click.option("--tokenizer", help="A Qwen-VL model directory or a qwen.tiktoken file.")
 @click.option(
     "--config",
@@ -55,6 +64,12 @@ def tokens(
     tokenizer: str | None,
     config: Path | None,
     jobs: int | None,
+    target: str | None,
+    framework: str | None,
+    min_pixels: int | None,
+    max_pixels: int | None,
+    truncation_strategy: str | None,
+    image_root: Path | None,
 ) -> int:
     """Exact token counts per sample, as Qwen-VL's tokenizer and finetune.py compute them.
 
@@ -74,7 +89,12 @@ def tokens(
     from datakit.report.safe import printable
     from datakit.validation.settings import load_settings
 
-    settings = load_settings(config).with_overrides(max_len=max_len, tokenizer=tokenizer, jobs=jobs)
+    settings = load_settings(config)
+    settings = settings.with_overrides(
+        max_len=max_len, tokenizer=tokenizer, jobs=jobs,
+        image_root=str(image_root.resolve()) if image_root else None,
+        **family_overrides(target, framework, min_pixels, max_pixels, truncation_strategy,
+                           settings.target))
     paths = existing_files(files, "tokens")
     terminate_cleanly()
     guard_outputs([("--output", output)],
@@ -84,7 +104,7 @@ def tokens(
     if output is not None and output_format != "jsonl":
         raise click.UsageError("--output writes JSON lines; it cannot be used with --format text")
     QwenTokenCounter.load(settings.tokenizer)  # a missing vocabulary fails here, with its fix
-    run = _Run(settings.max_len, settings.tokenizer, settings.jobs or default_jobs())
+    run = _Run(settings.max_len, settings.tokenizer, settings.jobs or default_jobs(), settings)
     if output_format == "text":
         run.execute(paths, None)
         _render_summary(run)
@@ -109,6 +129,7 @@ class _Run:
     max_len: int
     tokenizer: str | None
     jobs: int
+    settings: Settings
     samples: int = 0
     failing: int = 0
     truncated: int = 0
@@ -117,13 +138,21 @@ class _Run:
     token_counts: list[int] = field(default_factory=list)
     listed: list[str] = field(default_factory=list)
     file_problems: list[FileProblem] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)  # what family files were counted for
 
     def execute(self, paths: list[str], out: IO[bytes] | None) -> None:
         from datakit.io.parallel import WorkerPool, default_jobs
+        from datakit.io.reader import records_only
         from datakit.qwenvl.token_rows import account_batch
 
         with WorkerPool(self.jobs or default_jobs()) as pool:  # one for every large file
             for path in paths:
+                if wants_resolution(self.settings):
+                    records, target = peek_target(records_only(path, self.file_problems),
+                                                  self.settings)
+                    if target is not None:
+                        self._family(records, target, out)
+                        continue
                 tasks = self._tasks(path)
                 batches = (pool.map(account_batch, tasks) if jobs_for_file(path, self.jobs) > 1
                            else map(account_batch, tasks))
@@ -132,6 +161,24 @@ class _Run:
                         out.write(b"".join(row[0] + b"\n" for row in batch))
                     for row in batch:
                         self._add(row)
+
+    def _family(self, records: Iterable[RawRecord], target: FamilyTarget,
+                out: IO[bytes] | None) -> None:
+        """A file in a Qwen-family layout: counted in this process, never with a guessed
+        model."""
+        from datakit.validation.family_token_rows import family_rows
+
+        if not target.model_known:
+            raise InputError(
+                f"{_file_of(records)}: the data does not say which of "
+                f"{', '.join(target.candidates)} it is for (no boxes in its first records), "
+                "and each counts image tokens differently",
+                fix=f"pass --target ({' or '.join(target.candidates)})")
+        self.targets.append(f"{target.title()}, cut length {target.max_len:,}")
+        for row in family_rows(records, target, self.settings):
+            if out is not None:
+                out.write(row[0] + b"\n")
+            self._add(row)
 
     def _tasks(self, path: str) -> Iterator[Task]:
         from datakit.io.parallel import batched
@@ -154,6 +201,11 @@ class _Run:
             self.listed.append(line.decode("utf-8"))
 
 
+def _file_of(records: Iterable[RawRecord]) -> str:
+    first = next(iter(records), None)
+    return first.file if first is not None else "the file"
+
+
 def _percentile(sorted_values: list[int], share: float) -> int:
     """Nearest-rank percentile."""
     rank = max(1, -(-len(sorted_values) * share // 1))
@@ -173,6 +225,8 @@ def _render_summary(run: _Run) -> None:
         f"[bold]{run.samples:,}[/] samples, max_len [bold]{run.max_len}[/]"
         f" ({len(values):,} that the trainer accepts)"
     )
+    for target in dict.fromkeys(run.targets):
+        console.print(printable(f"counted as {target}"), markup=False)
     if values:
         table = Table("tokens", box=None, pad_edge=False)
         for name in ("p50", "p90", "p99", "max"):

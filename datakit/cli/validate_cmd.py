@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from datakit.cli.options import split_codes
+from datakit.cli.options import family_options, family_overrides, split_codes
 from datakit.errors import InputError
 from datakit.report.safe import printable
 from datakit.validation.finding_cap import DEFAULT_LIMIT
@@ -31,7 +31,11 @@ TERMINAL_LIMIT = 20
 @click.option("--ignore", multiple=True, help="Skip these rule codes/prefixes (comma lists).")
 @click.option("--extend-ignore", multiple=True,
               help="Skip these too, on top of --ignore or the configured ignore list.")
-@click.option("--max-len", type=click.IntRange(min=1), help="The trainer's model_max_length.")
+@click.option("--max-len", "--cutoff-len", "max_len", type=click.IntRange(min=1),
+              help="The trainer's cut length: model_max_length, LLaMA-Factory cutoff_len, "
+              "ms-swift max_length (default: config, else 2048 for Qwen-VL, else the "
+              "framework's).")
+@family_options
 @click.option("--image-root", type=click.Path(path_type=Path),
               help="Resolve image paths against this folder (default: the working directory, "
               "as the trainer does).")
@@ -75,6 +79,11 @@ def validate(
     progress: bool | None,
     skip_non_datasets: bool,
     max_findings_per_rule: int | None,
+    target: str | None,
+    framework: str | None,
+    min_pixels: int | None,
+    max_pixels: int | None,
+    truncation_strategy: str | None,
 ) -> int:
     """Check Qwen-VL datasets (.json, .jsonl, .parquet, .json.gz) before training.
 
@@ -103,6 +112,8 @@ def validate(
         cache_dir=str(cache_dir.resolve()) if cache_dir else None,
         cache=False if no_cache else None,
         max_findings_per_rule=max_findings_per_rule,
+        **family_overrides(target, framework, min_pixels, max_pixels, truncation_strategy,
+                           settings.target),
     )
     if settings.max_findings_per_rule is None and output_format == "text" and output is None \
             and sys.stdout.isatty():
