@@ -5,8 +5,8 @@ Each image becomes neutral ``Sample``s whose boxes are the annotation's pixels c
 picture (exact floats, ``source_px``); the target's writer puts them on the model's scale. The
 tally follows the Qwen-VL converter: crowd regions, boxes without area in pixels, ``max_boxes``,
 clipping. A box is degenerate when it has no area on the target's scale (``empty-on-grid``
-for the 0..1000 models, ``empty-in-resized-px`` for Qwen2.5-VL), and for Qwen2.5-VL a picture
-whose resized size the processor refuses is skipped as ``image-too-small``.
+for the 0..1000 models, ``empty-in-resized-px`` for Qwen2.5-VL), and a picture the model's
+processor refuses (after the framework's resize) is skipped as ``image-too-small``.
 """
 
 from __future__ import annotations

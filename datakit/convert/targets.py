@@ -6,7 +6,8 @@ layout for ``qwen-vl``). Converters build neutral ``Sample``s with boxes in sour
 the picture; ``Target.place`` puts a box on the model's scale with the rounding the writers use
 (``datakit.family.spaces``), so that a box that collapses there is skipped before it is written.
 Qwen2.5-VL boxes are pixels of the resized picture: ``Target.sizes`` resizes with the
-framework's bounds (``datakit.family.vision.resize_rule``) or ``--min-pixels``/``--max-pixels``.
+framework's bounds (``datakit.family.vision.resize_rule``) or ``--min-pixels``/``--max-pixels``,
+and for every family model refuses a picture the processor would refuse.
 """
 
 from __future__ import annotations
@@ -27,7 +28,13 @@ from datakit.family.profiles import (
 )
 from datakit.family.sample import ImageSlot, Part, Sample, Text
 from datakit.family.spaces import PictureSizes, Size, source_px_to_space
-from datakit.family.vision import ResizeRule, resize_rule, resized_size_px
+from datakit.family.vision import (
+    MAX_ASPECT_RATIO,
+    ImageTooSmall,
+    ResizeRule,
+    resize_rule,
+    resized_size_px,
+)
 
 TARGET_NAMES = MODEL_NAMES
 # The layouts a converter writes for the family models, the first being the default.
@@ -42,7 +49,8 @@ LAYOUT_FRAMEWORK: dict[Layout, FrameworkName] = {
 OutputFormat = Literal["json", "jsonl"]
 
 # Skip reasons of the family paths that point at faulty input: the processor refuses the
-# picture (a side below the patch factor or an aspect ratio above 200).
+# picture (a side below the patch factor or an aspect ratio above 200, after the framework's
+# own resize).
 FAMILY_PROBLEM_REASONS = frozenset({"image-too-small"})
 
 
@@ -50,7 +58,8 @@ FAMILY_PROBLEM_REASONS = frozenset({"image-too-small"})
 class Target:
     model: ModelProfile
     framework: Framework
-    # The resize the model's boxes depend on (Qwen2.5-VL), else None.
+    # The model's resize in this framework (None for Qwen-VL, whose pictures are not resized):
+    # Qwen2.5-VL boxes are pixels of its result, and a picture it refuses cannot train.
     resize: ResizeRule | None
 
     @property
@@ -85,11 +94,31 @@ class Target:
         return (ImageSlot(0), Text("\n"), *parts)
 
     def sizes(self, source_px: Size) -> PictureSizes:
-        """The picture's sizes for the writer; raises ``ImageTooSmall`` (a ``ValueError``)
-        when the model's processor would refuse a picture whose resized size the boxes need."""
-        if self.resize is None:
+        """The picture's sizes for the writer (the resized one where the boxes need it);
+        raises ``ImageTooSmall`` (a ``ValueError``) for a picture the model's processor
+        refuses in this framework."""
+        refusal = self.refusal(source_px)
+        if refusal is not None:
+            raise ImageTooSmall(refusal)
+        if self.resize is None or self.model.box_space != "resized_px":
             return PictureSizes(source_px)
         return PictureSizes(source_px, resized_size_px(source_px, self.resize))
+
+    def refusal(self, source_px: Size) -> str | None:
+        """Why the processor refuses the picture, as ``datakit validate`` judges it (rule
+        I012): an aspect ratio above 200, or with qwen-vl-finetune (no resize of its own
+        before the processor) a side below the patch factor. LLaMA-Factory's pre-resize
+        grows short sides and clips the ratio."""
+        if self.resize is None or self.framework.name == "llama-factory":
+            return None
+        width, height = source_px
+        short, long = sorted(source_px)
+        if long / max(short, 1) > MAX_ASPECT_RATIO:
+            return f"aspect ratio of {width}x{height} is above {MAX_ASPECT_RATIO}"
+        factor = self.resize.vision.factor_px
+        if short < factor and self.framework.name == "qwen-vl-finetune":
+            return f"{width}x{height} has a side below {factor} px"
+        return None
 
     def write(self, sample: Sample, sizes: Sequence[PictureSizes]) -> dict[str, Any]:
         """The sample as a record of the target's layout, boxes on the model's scale
@@ -149,7 +178,7 @@ def resolve_target(
             fix="swap them, or drop one to use the framework's default",
         )
     rule = None
-    if model.box_space == "resized_px":
+    if model.vision is not None:
         rule = resize_rule(model, framework, min_pixels=min_pixels, max_pixels=max_pixels)
     return Target(model, framework, rule)
 

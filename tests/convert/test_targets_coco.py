@@ -114,10 +114,9 @@ def test_the_tally_matches_the_qwen_vl_converter(tmp_path: Path) -> None:
     assert report2["tally"]["items"] == report1["tally"]["items"]
     assert report2["output"]["records_by_task"] == report1["output"]["records_by_task"]
     assert report2["output"]["format"] == "jsonl"
-    assert report2["target"] == {
+    assert {k: report2["target"][k] for k in ("model", "layout", "framework", "box_space")} == {
         "model": "qwen3-vl", "layout": "ms-swift", "framework": "ms-swift",
-        "box_space": "norm1000", "min_pixels": None, "max_pixels": None, "dataset_info": None,
-    }
+        "box_space": "norm1000"}
     assert "for Qwen3-VL (ms-swift)" in r2.stderr.replace("\n", "")
 
 
@@ -201,3 +200,17 @@ def test_options_that_do_not_fit_the_target_are_usage_errors(
     assert result.stderr.startswith(f"datakit: error: {message}"), result.stderr
     assert "fix:" in result.stderr
     assert not out.exists()
+
+
+def test_a_picture_the_processor_refuses_is_skipped(tmp_path: Path) -> None:
+    data = load(DATUMARO_INSTANCES / "annotations" / "instances_train.json")
+    data["images"][0].update(width=2100, height=10)  # aspect ratio 210: above 200
+    source = tmp_path / "instances.json"
+    source.write_text(json.dumps(data))
+    for target in ("qwen2-vl", "qwen2.5-vl", "qwen3-vl"):
+        result = datakit("convert", "coco", str(source), "-o", str(tmp_path / "o.jsonl"),
+                         "--target", target)
+        assert result.returncode == 1  # nothing usable: nothing written
+        assert "image-too-small 1" in result.stderr
+        assert "aspect ratio of 2100x10 is above 200" in result.stderr.replace("\n", "")
+        assert not (tmp_path / "o.jsonl").exists()
