@@ -60,6 +60,8 @@ def _renames(values: tuple[str, ...]) -> dict[str, str]:
               help="With --language zh: COCO's 80 categories by their Chinese names.")
 @click.option("--negatives", is_flag=True,
               help="LVIS: each neg_category_ids entry as a 'there is no X' sample.")
+@click.option("--label-map", type=click.Path(path_type=Path),
+              help="ODVG: the label map ({\"0\": \"person\", ...}); reads the file as detection.")
 @click.option("--categories", "categories", multiple=True,
               help="Keep only these categories (source names, comma lists).")
 @click.option("--image-root", type=click.Path(path_type=Path),
@@ -84,7 +86,7 @@ def _renames(values: tuple[str, ...]) -> dict[str, str]:
 def coco(files: tuple[Path, ...], output: Path, output_format: str, tasks: tuple[str, ...],
          languages: str, templates: Path | None, seed: int, rounding: str,
          max_boxes: int | None, include_crowd: bool, renames: tuple[str, ...],
-         names_file: Path | None, zh_names: bool, negatives: bool,
+         names_file: Path | None, zh_names: bool, negatives: bool, label_map: Path | None,
          categories: tuple[str, ...],
          image_root: Path | None, path_prefix: str | None,
          size_mismatch: str, caption_mode: str, split: str | None, limit: int | None,
@@ -143,6 +145,12 @@ def coco(files: tuple[Path, ...], output: Path, output_format: str, tasks: tuple
         user_prompts.check(SLOTS, options.languages, used=())
 
     sources = _load_sources(files, load_coco_file)
+    from datakit.cli.convert_grounding_run import resolve_grounding, run_grounding
+
+    grounding = resolve_grounding(sources, label_map)
+    if grounding is not None:
+        return run_grounding(grounding, options, bool(chosen), files, output, output_format,
+                             image_root, report, quiet, choice.target.is_v1)
     if not chosen:
         defaults = (("grounding",) if "instances" in sources else ()) + (
             ("caption",) if "captions" in sources else ())

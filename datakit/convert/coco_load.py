@@ -95,7 +95,8 @@ def _drop_checked(parts: list[bytes]) -> bytes:
 
 
 def load_coco_file(path: Path) -> Any:
-    """Parse a COCO file (``.json`` or ``.json.gz``) with segmentations dropped."""
+    """Parse a COCO file (``.json`` or ``.json.gz``) with segmentations dropped; an ODVG
+    JSONL file comes back as an ``odvg.OdvgFile``."""
     data = read_document_bytes(path)
     # Parsing creates millions of containers; the cyclic collector would rescan them all
     # again and again while they are built (they hold no cycles).
@@ -103,13 +104,18 @@ def load_coco_file(path: Path) -> Any:
     gc.disable()
     try:
         try:
-            return orjson.loads(drop_segmentation(data))
-        except orjson.JSONDecodeError:
-            from datakit.convert.coco_kinds import odvg_problem
+            parsed = orjson.loads(drop_segmentation(data))
+            if isinstance(parsed, dict) and "filename" in parsed:  # ODVG of a single line?
+                from datakit.convert.odvg import looks_like_odvg, parse_odvg
 
-            problem = odvg_problem(data, path)
-            if problem is not None:
-                raise problem from None
+                if looks_like_odvg(data):
+                    return parse_odvg(data, path)
+            return parsed
+        except orjson.JSONDecodeError:
+            from datakit.convert.odvg import looks_like_odvg, parse_odvg
+
+            if looks_like_odvg(data):
+                return parse_odvg(data, path)
             return parse_json_bytes(data, path)
     finally:
         if enabled:

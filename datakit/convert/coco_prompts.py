@@ -19,6 +19,10 @@ SLOTS: dict[str, SlotSpec] = {
     "caption.followup": SlotSpec(),
     # the answer of an LVIS negative ("there is no X"; see coco_negatives)
     "negative": SlotSpec(required=frozenset({"category"})),
+    # grounding files (ODVG, MDETR): the caption asked for with its phrases grounded, and a
+    # phrase that could not be marked in the caption (see phrase_grounding)
+    "grounded-caption": SlotSpec(),
+    "phrase": SlotSpec(required=frozenset({"phrase"})),
 }
 
 BUILTIN = PromptSet(
@@ -67,6 +71,15 @@ BUILTIN = PromptSet(
         "negative": {
             "en": ("There is no {category} in the image.",),
             "zh": ("图中没有{category}。",),
+        },
+        "grounded-caption": {
+            # Qwen-VL's own grounded-captioning prompt
+            "en": ("Generate the caption in English with grounding:",),
+            "zh": ("用英文描述这张图片，并框出描述中提到的物体：",),
+        },
+        "phrase": {
+            "en": ("Where is {phrase} in the image?", "Locate {phrase} in the picture."),
+            "zh": ("{phrase}在图中的哪里？", "框出图中的{phrase}。"),
         },
         "caption.followup": {
             "en": (

@@ -162,20 +162,6 @@ def test_files_of_another_kind_exit_2_naming_what_they_look_like(
     assert not out.exists()
 
 
-def test_odvg_jsonl_is_named_not_called_invalid_json(tmp_path: Path) -> None:
-    odvg = tmp_path / "train.jsonl"
-    odvg.write_text(
-        '{"filename": "a.jpg", "height": 10, "width": 10, "detection": {"instances": []}}\n'
-        '{"filename": "b.jpg", "height": 10, "width": 10, "detection": {"instances": []}}\n'
-    )
-    result = subprocess.run(
-        [sys.executable, "-m", "datakit", "convert", "coco", str(odvg), "-o",
-         str(tmp_path / "out.json")], capture_output=True, text=True, check=False,
-    )
-    assert result.returncode == 2
-    assert "this looks like ODVG JSONL" in result.stderr.splitlines()[0]
-
-
 def test_golden_outputs_pass_datakit_validate() -> None:
     names = ["panoptic_examples.json", "unsorted_obj365_sample.json",
              "lvis_val_100_extract.json"]
