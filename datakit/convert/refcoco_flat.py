@@ -95,6 +95,10 @@ class _Builder:
         self.order: list[tuple[str, Any]] = []
 
     def decide(self, columns: Sequence[str], file: str) -> Layout:
+        if "filename" in columns and {"grounding", "detection"} & set(columns):
+            raise InputError(f"{file}: this looks like ODVG JSONL (Grounding DINO training "
+                             "data: one picture a line with 'detection' or 'grounding')",
+                             fix="use datakit convert coco, which reads it")
         layout = self.options.layout or recognise_layout(columns)
         declared = self.options.bbox_format
         if layout is None:

@@ -131,3 +131,18 @@ def test_empty_detection_file_is_an_error_not_an_empty_output(tmp_path: Path) ->
     assert result.returncode == 1
     assert "no usable sample" in result.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("layout", [[], ["--layout", "generic", "--bbox-format", "xyxy"]])
+def test_convert_refcoco_points_odvg_at_convert_coco(tmp_path: Path, layout: list[str]) -> None:
+    out = tmp_path / "out.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "datakit", "convert", "refcoco", str(VG), "-o", str(out),
+         *layout], capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"datakit: error: {VG}: this looks like ODVG JSONL (Grounding DINO training data: one "
+        "picture a line with 'detection' or 'grounding')",
+        "  fix: use datakit convert coco, which reads it"]
+    assert not out.exists()
