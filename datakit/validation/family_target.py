@@ -105,6 +105,8 @@ def resolve(settings: Settings, head: Iterable[Any]) -> FamilyTarget | None:
     from datakit.validation import family_api
 
     detection = family_api.detect(first) if first is not None else None
+    if explicit is None and detection is not None and detection.model == "qwen-vl":
+        return None  # v1 markup in another layout: meant for Qwen-VL, X003 says how to convert
     layout = detection.layout if detection is not None else None
     reasons: list[str] = []
     if settings.framework is not None:
