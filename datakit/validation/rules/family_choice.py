@@ -42,7 +42,7 @@ TARGET_AMBIGUOUS = Rule(
     "F011", "family-target-ambiguous", Severity.WARNING, "file",
     "The file's layout is a Qwen-family framework's, but its first records say nothing of the "
     "model (no boxes): Qwen2-VL, Qwen2.5-VL and Qwen3-VL differ in what an image costs, so the "
-    "token rules (K005-K008) were not run.",
+    "token rules (K005-K009) were not run.",
     "Qwen3-VL cuts images into 32-pixel cells, Qwen2-VL and Qwen2.5-VL into 28-pixel ones: the "
     "same picture costs a different number of tokens. Guessing would report cuts that do not "
     "happen, or miss the ones that do.",
