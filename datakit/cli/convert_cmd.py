@@ -19,6 +19,12 @@ SOURCES: dict[str, tuple[str, str, str]] = {
         "dialect",
         "Qwen-VL family data rewritten for another model or layout, boxes rescaled.",
     ),
+    # The name users look for when migrating ("convert my qwen-vl data to qwen2.5-vl").
+    "qwen-vl": (
+        "datakit.cli.convert_dialect_cmd",
+        "dialect",
+        "The same as dialect: Qwen-VL / Qwen2-VL / Qwen2.5-VL / Qwen3-VL data, any layout.",
+    ),
 }
 
 
