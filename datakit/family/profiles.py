@@ -91,6 +91,9 @@ class ModelProfile:
     # None for Qwen-VL v1, whose images always cost 256 tokens between <img> and </img>.
     vision: VisionCost | None
     default_system: str | None
+    # The context length of the released checkpoints (config.json ``max_position_embeddings``):
+    # ms-swift cuts there when ``--max_length`` is not given.
+    max_model_len: int
 
     def special_ids(self) -> dict[str, int]:
         return special_ids(self.special_tokens)
@@ -108,6 +111,7 @@ MODELS: dict[ModelName, ModelProfile] = {
         box_markup="v1-tags",
         vision=None,
         default_system="You are a helpful assistant.",
+        max_model_len=8192,
     ),
     "qwen2-vl": ModelProfile(
         name="qwen2-vl",
@@ -118,6 +122,7 @@ MODELS: dict[ModelName, ModelProfile] = {
         box_markup="qwen2-tags",
         vision=_QWEN2_VISION,
         default_system="You are a helpful assistant.",
+        max_model_len=32_768,
     ),
     "qwen2.5-vl": ModelProfile(
         name="qwen2.5-vl",
@@ -128,6 +133,7 @@ MODELS: dict[ModelName, ModelProfile] = {
         box_markup="json",
         vision=_QWEN2_VISION,
         default_system="You are a helpful assistant.",
+        max_model_len=128_000,
     ),
     "qwen3-vl": ModelProfile(
         name="qwen3-vl",
@@ -139,6 +145,7 @@ MODELS: dict[ModelName, ModelProfile] = {
         # preprocessor_config.json: shortest_edge 65536, longest_edge 16777216
         vision=VisionCost(patch_px=16, merge=2, min_pixels=65_536, max_pixels=16_777_216),
         default_system=None,
+        max_model_len=262_144,
     ),
 }
 
@@ -151,13 +158,18 @@ class Framework:
     name: FrameworkName
     title: str
     layout: Layout
-    # Default cut length in tokens (LLaMA-Factory cutoff_len, the trainers' model_max_length).
-    default_max_len: int
+    # Default cut length in tokens (LLaMA-Factory cutoff_len, the trainers' model_max_length);
+    # None: the model's own context length (ms-swift's ``max_length`` defaults to
+    # ``max_model_len``, swift/llm/argument/base_args/template_args.py).
+    default_max_len: int | None
+
+    def max_len_for(self, model: ModelProfile) -> int:
+        return model.max_model_len if self.default_max_len is None else self.default_max_len
 
 
 FRAMEWORKS: dict[FrameworkName, Framework] = {
     "qwen-vl": Framework("qwen-vl", "Qwen-VL finetune.py", "qwen-vl", 2048),
-    "ms-swift": Framework("ms-swift", "ms-swift", "ms-swift", 2048),
+    "ms-swift": Framework("ms-swift", "ms-swift", "ms-swift", None),
     "llama-factory": Framework("llama-factory", "LLaMA-Factory", "sharegpt", 2048),
     "qwen-vl-finetune": Framework(
         "qwen-vl-finetune", "Qwen's qwen-vl-finetune", "qwen-vl-finetune", 8192

@@ -135,7 +135,10 @@ def resolve(settings: Settings, head: Iterable[Any]) -> FamilyTarget | None:
         model, known, candidates = _model_from_markup(detection, first, records)
         if known:
             reasons.append(f"the markup is {model}'s")
-    max_len = settings.max_len if settings.max_len_configured else _default_max_len(framework)
+    max_len = (
+        settings.max_len if settings.max_len_configured
+        else _default_max_len(framework, model if known else candidates[0])
+    )
     return FamilyTarget(
         model=model, framework=framework, layout=str(layout), max_len=max_len,
         min_pixels=settings.min_pixels, max_pixels=settings.max_pixels,
@@ -144,10 +147,11 @@ def resolve(settings: Settings, head: Iterable[Any]) -> FamilyTarget | None:
     )
 
 
-def _default_max_len(framework: str) -> int:
+def _default_max_len(framework: str, model: str) -> int:
     from datakit.family.profiles import framework as framework_profile
+    from datakit.family.profiles import model as model_profile
 
-    return framework_profile(framework).default_max_len
+    return framework_profile(framework).max_len_for(model_profile(model))
 
 
 def _model_from_markup(detection: Any, first: Any, rest: Iterable[Any]
