@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "convert",
         "Convert COCO / RefCOCO annotations to Qwen-VL conversations.",
     ),
+    "fix": ("datakit.cli.fix_cmd", "fix", "Repair what can be repaired in Qwen-VL datasets."),
     "rules": ("datakit.cli.rules_cmd", "rules", "List every validation rule."),
     "rule": ("datakit.cli.rules_cmd", "rule", "Explain one validation rule."),
     "stats": ("datakit.cli.stats_cmd", "stats", "Token, image and box statistics of a dataset."),
