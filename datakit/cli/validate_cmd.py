@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from datakit.cli.engine_options import check_engine, engine_options
 from datakit.cli.options import family_options, family_overrides, split_codes
 from datakit.errors import InputError
 from datakit.report.safe import printable
@@ -59,6 +60,7 @@ TERMINAL_LIMIT = 20
               help="The files are a list from a tool (pre-commit sets this by itself): skip "
               "those that include/exclude rule out or that plainly hold no dataset, instead "
               "of reporting them.")
+@engine_options
 def validate(
     files: tuple[Path, ...],
     output_format: str,
@@ -84,6 +86,8 @@ def validate(
     min_pixels: int | None,
     max_pixels: int | None,
     truncation_strategy: str | None,
+    engine: str,
+    ray_address: str | None,
 ) -> int:
     """Check Qwen-VL datasets (.json, .jsonl, .parquet, .json.gz) before training.
 
@@ -125,6 +129,7 @@ def validate(
         raise InputError("no dataset files given", fix="datakit validate FILE [FILE ...]")
     if sum(1 for f in files if str(f) == "-") > 1:
         raise InputError("'-' (standard input) is named more than once", fix="name it once")
+    check_engine(engine, ray_address, stdin=any(str(f) == "-" for f in files))
     # pre-commit hands every staged file that its pattern matches to a hook, and says so.
     file_list = skip_non_datasets or os.environ.get("PRE_COMMIT") == "1"
     named = [f for f in files if str(f) != "-"]
@@ -163,7 +168,8 @@ def validate(
             before = sum(1 for f in selection.files if _named_before(f, files[:at]))
             paths = [*paths[:before], copy, *paths[before:]]
         with progress_callback(progress) as callback:
-            report = validate_files(paths, settings, callback, display)
+            report = validate_files(paths, settings, callback, display, engine=engine,
+                                    ray_address=ray_address)
     _emit(report, output_format, output)
     return report.exit_code()
 

@@ -56,9 +56,17 @@ def validate_files(
     settings: Settings,
     progress: Progress | None = None,
     display_names: Mapping[str, str] | None = None,
+    *,
+    engine: str = "local",
+    ray_address: str | None = None,
 ) -> Report:
     """Check ``paths``; ``display_names`` maps a path to the name its findings carry (standard
-    input is read from a temporary copy but reported as ``<stdin>``)."""
+    input is read from a temporary copy but reported as ``<stdin>``). ``engine="ray"`` runs
+    on the Ray cluster at ``ray_address`` (``datakit.distributed``), with the same report."""
+    if engine == "ray":
+        from datakit.distributed.validate import validate_on_ray
+
+        return validate_on_ray(paths, settings, progress, display_names, ray_address)
     started = time.perf_counter()
     severities = registry.severities(settings.select, settings.ignore, settings.severity)
     holdout = load_holdout(settings.holdout, Path(settings.base_dir))

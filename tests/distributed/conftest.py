@@ -1,0 +1,78 @@
+"""One local Ray cluster (2 CPUs, on 127.0.0.1) for the whole session, and generated shards."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+SHARDS = 4
+RECORDS_PER_SHARD = 700  # two batches of 512 in each shard
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[str]:
+    """The address of a local cluster; the tests skip where Ray cannot be imported."""
+    ray = pytest.importorskip(
+        "ray", reason='Ray is not installed (pip install "datakit[ray]" to run these tests)')
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             _node_ip_address="127.0.0.1")
+    try:
+        yield str(ray.get_runtime_context().gcs_address)
+    finally:
+        ray.shutdown()
+
+
+def _record(shard: int, i: int, rng: random.Random) -> dict[str, Any] | str:
+    image = f"img/{rng.randrange(20)}.jpg"
+    question = f"Picture 1: <img>{image}</img>\nWhere is the dog {shard}.{i}?"
+    answer = f"<ref>dog</ref><box>({rng.randrange(500)},10),({rng.randrange(500, 999)},900)</box>"
+    record: dict[str, Any] = {"id": f"s{shard}-{i}", "conversations": [
+        {"from": "user", "value": question}, {"from": "assistant", "value": answer}]}
+    turns = record["conversations"]
+    damage = rng.randrange(30)
+    if damage == 0:
+        turns[0]["from"] = "human"
+    elif damage == 1:  # an id of this shard or of an earlier one
+        record["id"] = f"s{rng.randrange(shard + 1)}-{rng.randrange(i + 1)}"
+    elif damage == 2:
+        turns[0]["value"] = question.replace(image, "img/missing.jpg")
+    elif damage == 3:
+        turns[1]["value"] = "<ref>dog</ref><box>(900,10),(100,1200)</box>"
+    elif damage == 4:
+        turns[1]["value"] = "dog " * 2100
+    elif damage == 5:
+        return json.dumps(record).replace('"conversations":', '"conversations"')
+    elif damage == 6:  # the same sample in every shard
+        del record["id"]
+        record["conversations"] = [{"from": "user", "value": "Where is the dog 0?"},
+                                   {"from": "assistant", "value": "here"}]
+    return record
+
+
+@pytest.fixture(scope="session")
+def shards(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``shard-N.jsonl`` (and shard-3 as one JSON array) with duplicates within and across
+    shards, broken records, missing and too-small images, and a folder of images."""
+    root = tmp_path_factory.mktemp("shards")
+    (root / "img").mkdir()
+    for n in range(20):
+        size = (64, 48) if n % 7 else (8, 8)
+        Image.new("RGB", size, (n * 9, 0, 0)).save(root / "img" / f"{n}.jpg")
+    rng = random.Random(19)
+    for shard in range(SHARDS):
+        rows = [_record(shard, i, rng) for i in range(RECORDS_PER_SHARD)]
+        texts = [row if isinstance(row, str) else json.dumps(row, ensure_ascii=False)
+                 for row in rows]
+        if shard == SHARDS - 1:
+            (root / f"shard-{shard}.json").write_text("[\n" + ",\n".join(texts) + "\n]\n")
+        else:
+            (root / f"shard-{shard}.jsonl").write_text("\n".join(texts) + "\n")
+    (root / "holdout.txt").write_text("img/3.jpg\n")
+    (root / "binary.jsonl").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    return root
