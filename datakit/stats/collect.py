@@ -17,6 +17,7 @@ from datakit.stats.summary import FileStats, StatsAccumulator
 
 if TYPE_CHECKING:
     from datakit.io.parallel import WorkerPool
+    from datakit.validation.settings import Settings
 
 BATCH_RECORDS = 512
 
@@ -34,9 +35,13 @@ def collect_stats(
     codes_by_sample: Mapping[SampleKey, Sequence[str]] | None = None,
     on_sample: OnSample | None = None,
     progress: Progress | None = None,
+    settings: Settings | None = None,
 ) -> StatsAccumulator:
     """Analyse every record of ``paths``.
 
+    With ``settings`` whose target is not Qwen-VL (``auto`` included), each file's target is
+    resolved from its first records as ``datakit validate`` resolves it, and a file in a
+    Qwen-family layout is counted with its framework's template and cut length.
     ``codes_by_sample`` holds the finding codes of each sample from a validation run (samples
     without findings may be absent); ``None`` means findings were not checked. ``on_sample``
     is called for every record in file order, e.g. to write a row.
@@ -50,6 +55,9 @@ def collect_stats(
     with WorkerPool(jobs or default_jobs()) as pool:  # one for every large file
         for path in paths:
             display = str(path)
+            if settings is not None and _collect_family(display, settings, stats,
+                                                        codes_by_sample, on_sample, progress):
+                continue
             big = jobs_for_file(display, jobs) > 1
             _collect_file(display, pool if big else None, max_len, tokenizer, stats,
                           codes_by_sample, on_sample, progress)
@@ -84,6 +92,47 @@ def _collect_file(
         if progress is not None:
             progress(display, file_stats.records)
     _add_problems(file_stats, problems)
+
+
+def _collect_family(
+    display: str,
+    settings: Settings,
+    stats: StatsAccumulator,
+    codes_by_sample: Mapping[SampleKey, Sequence[str]] | None,
+    on_sample: OnSample | None,
+    progress: Progress | None,
+) -> bool:
+    """One file in a Qwen-family layout into ``stats``, in this process; False (nothing
+    read) when the file gets the Qwen-VL v1 counts."""
+    from datakit.io.reader import records_only
+    from datakit.stats.family import family_facts, require_model
+    from datakit.validation.family_target import peek_target, wants_resolution
+
+    if not wants_resolution(settings):
+        return False
+    problems: list[FileProblem] = []
+    records, target = peek_target(records_only(display, problems), settings)
+    if target is None:
+        return False
+    require_model(target, display)
+    if stats.samples == 0 and not settings.max_len_configured:
+        stats.max_len = target.max_len  # the framework's cut length, as validate uses it
+    file_stats = stats.start_file(display)
+    file_stats.target = {"model": target.model, "framework": target.framework,
+                         "layout": target.layout, "max_len": target.max_len}
+    for facts in family_facts(records, target, settings):
+        codes: Sequence[str] | None = None
+        if codes_by_sample is not None:
+            codes = codes_by_sample.get((display, facts.index), ())
+        stats.add(facts, codes)
+        if on_sample is not None:
+            on_sample(facts, codes)
+        if progress is not None and file_stats.records % BATCH_RECORDS == 0:
+            progress(display, file_stats.records)
+    if progress is not None:
+        progress(display, file_stats.records)
+    _add_problems(file_stats, problems)
+    return True
 
 
 def analyse_batch(task: tuple[int, str | None, list[RawRecord]]) -> list[SampleFacts]:

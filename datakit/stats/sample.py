@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,6 +171,19 @@ class _Content:
             return
         self.han += len(_NOT_HAN.sub("", text))
         self.latin += len(_NOT_LATIN.sub("", text))
+
+
+def content_counts(texts: Iterable[str]) -> tuple[int, int]:
+    """(Chinese characters, Latin letters) of ``texts``, counted as for a v1 sample's text."""
+    content = _Content()
+    for text in texts:
+        content._text(text)
+    return content.han, content.latin
+
+
+def digest(value: Any) -> int:
+    """64-bit digest of a JSON-like value (duplicate detection)."""
+    return _digest(value)
 
 
 def _digest(value: Any) -> int:

@@ -72,6 +72,8 @@ class FileStats:
     path: str
     records: int = 0
     problems: list[dict[str, Any]] = field(default_factory=list)
+    # model, framework, layout and max_len of a file counted for a Qwen-family target
+    target: dict[str, Any] | None = None
 
 
 class StatsAccumulator:
@@ -176,6 +178,7 @@ class StatsAccumulator:
             "format_version": STATS_FORMAT_VERSION,
             "files": [
                 {"path": f.path, "records": f.records, "problems": f.problems}
+                | ({} if f.target is None else {"target": f.target})
                 for f in self.files
             ],
             "samples": self.samples,
