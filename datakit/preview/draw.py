@@ -8,7 +8,12 @@ upright first. CMYK, palette, LA, mode-1 and other modes go through the same ``c
 ``v / 1000 * size``. The output is a PNG without EXIF, so a browser shows it unrotated too.
 
 A picture larger than ``max_side`` is scaled down by one factor (aspect ratio kept) before
-drawing; boxes are mapped on the scaled size, which keeps them on the same places.
+drawing, and a tiny one scaled up by a whole factor (``scale_up_small``); boxes are mapped on
+the scaled size, which keeps them on the same places. Boxes of the Qwen2-VL family are mapped
+the same way from their own space: ``v / extent * size``, where ``extent`` is 1000 on the
+0..1000 grid, 1 for ms-swift's ``norm1``, and the picture's size after the framework's resize
+for Qwen2.5-VL's pixels. Every outline has a thin black line on both sides, so that it shows on
+a ground of its own colour.
 
 A good box has a solid outline in its colour. A box with faults (see ``layout``) has a dashed
 outline whose dashes alternate its colour with ``FAULT_COLOUR``, and its label, on a red ground,
@@ -17,6 +22,7 @@ starts with the rule codes; an ambiguous box's label adds ``?`` and the pictures
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,8 +31,8 @@ from typing import Any
 
 from datakit.preview.fonts import LabelFont
 from datakit.preview.layout import FAULT_COLOUR, PlannedBox
-from datakit.qwenvl.boxes import xyxy_norm1000_to_xyxy_px
 
+CONTRAST_COLOUR = (0, 0, 0, 255)
 LABEL_BACKGROUND_ALPHA = 191  # 75 %: the label reads, and its pixels never equal the outline's
 
 
@@ -84,14 +90,35 @@ def fit_within(image: Any, max_side: int) -> Any:
     return image.resize(size, Image.Resampling.LANCZOS)
 
 
+def scale_up_small(image: Any, min_side: int, max_side: int) -> Any:
+    """A picture whose longer side is under ``min_side`` enlarged by a whole factor (each
+    pixel a square block, nothing smoothed), so that labels fit and a few pixels can be seen;
+    never beyond ``max_side``."""
+    from PIL import Image
+
+    width, height = image.size
+    longest = max(width, height)
+    if longest >= min_side:
+        return image
+    factor = min(math.ceil(min_side / longest), max(1, max_side // longest))
+    if factor <= 1:
+        return image
+    return image.resize((width * factor, height * factor), Image.Resampling.NEAREST)
+
+
 def outline_px(
-    xyxy_norm1000: Sequence[int], width: int, height: int
+    xyxy_norm1000: Sequence[float], width: int, height: int,
+    extent: tuple[float, float] = (1000.0, 1000.0),
 ) -> tuple[int, int, int, int]:
     """The inclusive pixel rectangle (left, top, right, bottom) whose outer edge is the box:
     pixels from ``round(x1 px)`` up to, not including, ``round(x2 px)``; clamped to the image
     and at least one pixel wide and high. Corners in the wrong order are drawn as the
-    rectangle they span (validation reports them as B003)."""
-    ax, ay, bx, by = xyxy_norm1000_to_xyxy_px(xyxy_norm1000, width, height)
+    rectangle they span (validation reports them as B003). ``extent``: the units that span the
+    picture's width and height when the box is not on the 0..1000 grid (``v / extent * size``,
+    the same mapping)."""
+    # v / 1000 * size on the grid (norm1000_to_px), v / extent * size in any other space
+    ax, ay, bx, by = (v / extent[i % 2] * (width, height)[i % 2]
+                      for i, v in enumerate(xyxy_norm1000[:4]))
     x1, x2 = min(ax, bx), max(ax, bx)
     y1, y2 = min(ay, by), max(ay, by)
     left = min(max(round(x1), 0), width - 1)
@@ -99,6 +126,21 @@ def outline_px(
     right = min(max(round(x2) - 1, left), width - 1)
     bottom = min(max(round(y2) - 1, top), height - 1)
     return left, top, right, bottom
+
+
+def point_px(xy: Sequence[float], width: int, height: int, extent: tuple[float, float]
+             ) -> tuple[int, int, int, int]:
+    """The square marker of a point: centred on its pixel, clamped to the image."""
+    x = min(max(math.floor(xy[0] / extent[0] * width), 0), width - 1)
+    y = min(max(math.floor(xy[1] / extent[1] * height), 0), height - 1)
+    r = max(2, 2 * line_width_px(width, height))
+    return (max(0, x - r), max(0, y - r), min(width - 1, x + r), min(height - 1, y + r))
+
+
+def box_rect(box: PlannedBox, width: int, height: int) -> tuple[int, int, int, int]:
+    if box.is_point:
+        return point_px(box.coords, width, height, box.extent)
+    return outline_px(box.coords, width, height, box.extent)
 
 
 def line_width_px(width: int, height: int) -> int:
@@ -114,7 +156,7 @@ def draw_boxes(
     from PIL import Image, ImageDraw
 
     width, height = image.size
-    rects = [outline_px(box.xyxy_norm1000, width, height) for box in boxes]
+    rects = [box_rect(box, width, height) for box in boxes]
     canvas = image.convert("RGBA")
     if labels and font is not None:
         overlay = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
@@ -133,11 +175,26 @@ def draw_boxes(
     draw = ImageDraw.Draw(canvas)
     line = line_width_px(width, height)
     for box, rect in zip(boxes, rects, strict=True):
+        _contrast(draw, rect, max(2, line) if box.codes else line, width, height)
+    for box, rect in zip(boxes, rects, strict=True):
         if box.codes:  # a dashed line one pixel wide is easy to miss
             _dashed_rectangle(draw, rect, box.colour, max(2, line), dash_px(width, height))
         else:
             draw.rectangle(rect, outline=(*box.colour, 255), width=line)
     return canvas.convert("RGB")
+
+
+def _contrast(draw: Any, rect: tuple[int, int, int, int], line: int, width: int, height: int
+              ) -> None:
+    """One black pixel line just outside the outline and one just inside its band, so that an
+    outline shows on a ground of its own colour. Drawn before every outline, it never covers
+    one."""
+    left, top, right, bottom = rect
+    if left > 0 or top > 0 or right < width - 1 or bottom < height - 1:
+        draw.rectangle((left - 1, top - 1, right + 1, bottom + 1), outline=CONTRAST_COLOUR)
+    if right - left > 2 * line and bottom - top > 2 * line:
+        draw.rectangle((left + line, top + line, right - line, bottom - line),
+                       outline=CONTRAST_COLOUR)
 
 
 def dash_px(width: int, height: int) -> int:

@@ -141,10 +141,16 @@ def _sample(number: int, view: SampleView) -> str:
                        f"{e(f.name)}: {e(f.message)}</li>")
         out.append("</ul>")
     out.extend(_faulty_boxes(view.plan.faulty))
-    out.extend(conversation.messages_html(view.plan, view.findings, view.cut))
+    if view.plan.family is not None:
+        from datakit.preview.family_html import turns_html
+
+        out.extend(turns_html(view.plan))
+    else:
+        out.extend(conversation.messages_html(view.plan, view.findings, view.cut))
     for m_index, offset, reason in view.plan.undrawable:
-        out.append(f"<p class=\"where\">box in message {m_index + 1} at character {offset} "
-                   f"not drawn: {e(reason)}</p>")
+        where = (f"box {offset} in turn {m_index + 1}" if view.plan.family is not None
+                 else f"box in message {m_index + 1} at character {offset}")
+        out.append(f"<p class=\"where\">{where} not drawn: {e(reason)}</p>")
     out.append("</div>\n</article>\n")
     return "".join(out)
 

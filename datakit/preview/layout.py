@@ -4,7 +4,8 @@ A box goes on the picture ``qwenvl.picture_refs`` finds for it: usually the one 
 latest message with pictures (what Qwen-VL's own ``draw_bbox_on_latest_picture`` assumes), or the
 one its question names. When the text cannot say which (P004), the box is drawn on each candidate
 picture as "one of" them, never as a plain object on each. A box is labelled with the latest
-``<ref>`` before it in the same message; boxes with the same label share a colour. A box's faults
+``<ref>`` before it in the same message; a label's colour comes from a hash of its text, so
+a category keeps its colour from sample to sample (``_colour``). A box's faults
 (rule codes) come from the box itself (B002 off the grid, B003 corners swapped, B004 no area,
 P004 ambiguous), whatever the validation settings, plus the codes of any finding located at its
 tag. Boxes before any picture, and malformed boxes, cannot be drawn; they are listed instead.
@@ -12,13 +13,18 @@ tag. Boxes before any picture, and malformed boxes, cannot be drawn; they are li
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from datakit.family.sample import BoxSpace
 from datakit.findings import Finding
 from datakit.qwenvl.grammar import Box, ParsedValue, Ref, parse_value
 from datakit.qwenvl.picture_refs import BoxPlace, pictures_text, place_boxes
+
+if TYPE_CHECKING:
+    from datakit.preview.family_plan import FamilyView
 
 # Pure, saturated colours: rare as exact pixel values in photographs, so a drawn outline can be
 # told apart from the picture (the tests rely on that).
@@ -31,6 +37,8 @@ PALETTE: tuple[tuple[int, int, int], ...] = (
     (0, 128, 255),
     (255, 0, 128),
     (128, 0, 255),
+    (128, 255, 0),
+    (0, 255, 128),
 )
 # The dashes of a box with faults alternate its colour with this one (not in the palette).
 FAULT_COLOUR = (255, 0, 0)
@@ -40,15 +48,29 @@ AMBIGUOUS = "P004"
 @dataclass(frozen=True)
 class PlannedBox:
     """One box to draw. ``candidates`` are the pictures it may mark when it is ambiguous (it is
-    then drawn on each); ``codes`` are the rule codes of its faults (none: a good box)."""
+    then drawn on each); ``codes`` are the rule codes of its faults (none: a good box).
+    ``coords`` are x1, y1, x2, y2 (or x, y for a point) in ``space``; ``extent`` is how many
+    units of ``space`` span the picture's width and height (1000 on the grid; for pixel
+    spaces it is set once the picture's size is known)."""
 
-    xyxy_norm1000: tuple[int, int, int, int]
+    coords: tuple[float, ...]
     label: str
     colour: tuple[int, int, int]
     message_index: int
-    start: int  # character offset of the <box> tag in its value
+    start: int  # character offset of the <box> tag in its value (family: the box's number)
     candidates: tuple[int, ...] = ()
     codes: tuple[str, ...] = ()
+    space: BoxSpace = "norm1000"
+    extent: tuple[float, float] = (1000.0, 1000.0)
+
+    @property
+    def xyxy_norm1000(self) -> tuple[float, ...]:
+        """The coordinates of a box on Qwen-VL's grid (v1's only space)."""
+        return self.coords
+
+    @property
+    def is_point(self) -> bool:
+        return len(self.coords) == 2
 
     @property
     def ambiguous(self) -> bool:
@@ -85,6 +107,8 @@ class SamplePlan:
     faulty: list[PlannedBox] = field(default_factory=list)
     # (message, offset) of a drawn box -> the pictures it is drawn on
     drawn_on: dict[tuple[int, int], tuple[int, ...]] = field(default_factory=dict)
+    # a record of a Qwen-family layout (``family_plan``): the sample as read; None for v1
+    family: FamilyView | None = None
 
 
 def plan_sample(record: Any, findings: Sequence[Finding] = ()) -> SamplePlan:
@@ -193,10 +217,27 @@ def message_index(json_path: str | None) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
+def label_slot(label: str) -> int:
+    """The label's own place in ``PALETTE``: the same in every sample and every run."""
+    digest = hashlib.blake2b(label.encode("utf-8", "surrogatepass"), digest_size=4).digest()
+    return int.from_bytes(digest, "little") % len(PALETTE)
+
+
 def _colour(
     assigned: dict[str, tuple[int, int, int]], label: str
 ) -> tuple[int, int, int]:
+    """The label's colour in one sample: its own slot, or the next one no other label of the
+    sample has taken (so that two labels of a sample never share a colour while the palette
+    lasts)."""
     colour = assigned.get(label)
     if colour is None:
-        colour = assigned[label] = PALETTE[len(assigned) % len(PALETTE)]
+        slot = label_slot(label)
+        taken = set(assigned.values())
+        for step in range(len(PALETTE)):
+            colour = PALETTE[(slot + step) % len(PALETTE)]
+            if colour not in taken:
+                break
+        else:
+            colour = PALETTE[slot]
+        assigned[label] = colour
     return colour

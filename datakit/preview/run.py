@@ -24,11 +24,14 @@ from datakit.preview.select import Chosen, select_samples
 from datakit.validation.settings import Settings
 
 if TYPE_CHECKING:
+    from datakit.family.vision import ResizeRule
     from datakit.preview.picture_files import PictureFiles
+    from datakit.validation.family_target import FamilyTarget
 
 IMAGES_DIR = "images"
 _OUR_PICTURE = re.compile(r"\d{4,}-\d+\.png")
 _FILE_NOTES = 5  # findings about whole files shown in the gallery's header
+MIN_SHOWN_SIDE = 256  # pictures with a shorter longer side are drawn scaled up
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ def write_preview(
         raise InputError("--with-findings needs the validation run that --no-findings skips",
                          fix="drop one of the two options")
     font_path = find_cjk_font(options.font)  # a wrong --font fails before any work
+    targets = file_targets(paths, options.settings)
     found = find_by_sample(paths, options.settings) if options.findings else None
     only = set(found.by_sample) if found is not None and options.with_findings else None
     selection = select_samples(paths, sample=options.sample, seed=options.seed,
@@ -98,11 +102,14 @@ def write_preview(
                         output_folder=images)
     views: list[SampleView] = []
     written: set[str] = set()
-    cuts, cut_note = mark_cuts([c.record for c in selection.chosen], options.settings)
+    # the trainer's cut is marked for Qwen-VL v1 records only
+    cuts, cut_note = mark_cuts([None if targets.get(c.file) else c.record
+                                for c in selection.chosen], options.settings)
     for number, chosen in enumerate(selection.chosen, 1):
         if found is not None:
             chosen.findings = found.by_sample.get((chosen.file, chosen.index), [])
-        view = _render_sample(number, chosen, root, images, fonts, options, result, written)
+        view = _render_sample(number, chosen, targets.get(chosen.file), root, images, fonts,
+                              options, result, written)
         view.cut = cuts[number - 1]
         views.append(view)
     _remove_stale(images, written)
@@ -122,9 +129,30 @@ def write_preview(
     return result
 
 
+def file_targets(paths: Sequence[str | Path], settings: Settings
+                 ) -> dict[str, FamilyTarget | None]:
+    """Each file's target, resolved from its first records as ``datakit validate`` does
+    (None: Qwen-VL v1); a file whose model the data does not tell is refused, as by
+    ``datakit tokens``."""
+    from datakit.io.reader import records_only
+    from datakit.stats.family import require_model
+    from datakit.validation.family_target import peek_target, wants_resolution
+
+    out: dict[str, FamilyTarget | None] = {}
+    for path in paths:
+        target = None
+        if wants_resolution(settings):
+            _, target = peek_target(records_only(str(path), []), settings)
+        if target is not None:
+            require_model(target, str(path))
+        out[str(path)] = target
+    return out
+
+
 def _render_sample(
     number: int,
     chosen: Chosen,
+    target: FamilyTarget | None,
     root: PictureFiles,
     images: Path,
     fonts: _Fonts,
@@ -134,13 +162,19 @@ def _render_sample(
 ) -> SampleView:
     from datakit.stats.sample import record_id
 
-    plan = plan_sample(chosen.record, chosen.findings)
+    if target is not None:
+        from datakit.preview.family_plan import plan_family
+
+        plan = plan_family(chosen.record, target)
+    else:
+        plan = plan_sample(chosen.record, chosen.findings)
     result.boxes_undrawable += len(plan.undrawable)
     result.boxes_faulty += len(plan.faulty)
     result.boxes_ambiguous += sum(box.ambiguous for box in plan.faulty)
     pictures = []
+    rule = plan.family.rule if plan.family is not None else None
     for picture in plan.pictures:
-        view = _render_picture(number, picture, root, images, fonts, options, result)
+        view = _render_picture(number, picture, root, images, fonts, options, result, rule)
         if view.src is not None:
             written.add(Path(view.src).name)
         pictures.append(view)
@@ -158,8 +192,10 @@ def _render_picture(
     fonts: _Fonts,
     options: PreviewOptions,
     result: PreviewResult,
+    rule: ResizeRule | None = None,
 ) -> PictureView:
-    from datakit.preview.draw import draw_boxes, fit_within, save_png
+    from datakit.preview.draw import draw_boxes, fit_within, save_png, scale_up_small
+    from datakit.preview.family_plan import extent_for
 
     view = PictureView(picture.number, picture.path)
     reason = _unusable_path(picture.path)
@@ -171,10 +207,18 @@ def _render_picture(
         view.note = reason or "not drawn"
         result.pictures_failed[view.note.split(":")[0]] += 1
         return view
-    image = fit_within(opened.image, options.max_side)
+    image = scale_up_small(fit_within(opened.image, options.max_side), MIN_SHOWN_SIDE,
+                           options.max_side)
     width, height = image.size
     font = fonts.get(_font_size(width, height))
-    drawn = draw_boxes(image, picture.boxes, font, labels=options.labels)
+    boxes, unplaced = [], []
+    for box in picture.boxes:
+        placed = extent_for(box, opened.stored_size or (width, height), rule)
+        if isinstance(placed, str):
+            unplaced.append(placed)
+        else:
+            boxes.append(placed)
+    drawn = draw_boxes(image, boxes, font, labels=options.labels)
     name = f"{number:04d}-{picture.number}.png"
     save_png(drawn, images / name)
     stored_w, stored_h = opened.stored_size or (width, height)
@@ -182,8 +226,11 @@ def _render_picture(
     view.note = f"{stored_w}x{stored_h} {opened.mode}" + (
         f", shown at {width}x{height}" if (width, height) != (stored_w, stored_h) else ""
     )
+    if unplaced:
+        view.note += f"; {len(unplaced)} box(es) not drawn: {unplaced[0]}"
+        result.boxes_undrawable += len(unplaced)
     result.pictures_written += 1
-    result.boxes_drawn += len(picture.boxes)
+    result.boxes_drawn += len(boxes)
     return view
 
 

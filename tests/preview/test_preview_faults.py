@@ -20,10 +20,12 @@ from PIL import Image
 
 from datakit.findings import Finding, Location, Severity
 from datakit.preview.draw import dash_px, draw_boxes, outline_px
-from datakit.preview.layout import FAULT_COLOUR, PALETTE, PlannedBox, plan_sample
+from datakit.preview.layout import FAULT_COLOUR, PALETTE, PlannedBox, label_slot, plan_sample
 
 GREY = (128, 128, 128)
 BOX = (100, 150, 600, 700)
+# a label keeps the colour its text hashes to
+TREE, CAR = PALETTE[label_slot("树")], PALETTE[label_slot("the car")]
 
 
 def _mask(image: Image.Image, colour: tuple[int, int, int]) -> np.ndarray:
@@ -61,7 +63,9 @@ def test_a_box_with_findings_is_dashed_and_a_good_one_is_solid() -> None:
     assert not is_outline(drawn, PALETTE[0], outline_px(BOX, 300, 200))
     _assert_dashed(drawn, PALETTE[0], BOX)
     left, top, _, _ = outline_px(BOX, 300, 200)
-    assert _mask(drawn, GREY)[top + 2, left + 2]  # inside the two-pixel band: the picture
+    # inside the two-pixel band: one black contrast line, then the picture
+    assert _mask(drawn, (0, 0, 0))[top + 2, left + 2]
+    assert _mask(drawn, GREY)[top + 3, left + 3]
 
 
 def test_labels_of_faulty_boxes_start_with_their_codes() -> None:
@@ -150,20 +154,20 @@ def test_the_terminal_counts_faulty_and_ambiguous_boxes(gallery: dict[str, Any])
 @pytest.mark.parametrize("name", ["0001-1.png", "0001-2.png"])
 def test_an_ambiguous_box_is_dashed_on_each_picture_it_may_mark(gallery: dict[str, Any],
                                                                name: str) -> None:
-    _assert_dashed(_png(gallery, name), PALETTE[0], BOX)
+    _assert_dashed(_png(gallery, name), TREE, BOX)
 
 
 def test_a_named_picture_gets_the_box_alone(gallery: dict[str, Any]) -> None:
-    assert colour_rect(_png(gallery, "0002-1.png"), PALETTE[0]) is None
+    assert colour_rect(_png(gallery, "0002-1.png"), CAR) is None
     street = _png(gallery, "0002-2.png")
-    rect = colour_rect(street, PALETTE[0])
+    rect = colour_rect(street, CAR)
     assert rect == outline_px(BOX, 320, 240)
-    assert is_outline(street, PALETTE[0], rect)
+    assert is_outline(street, CAR, rect)
     assert colour_rect(street, FAULT_COLOUR) is None
 
 
 def test_a_swapped_box_is_dashed(gallery: dict[str, Any]) -> None:
-    _assert_dashed(_png(gallery, "0003-1.png"), PALETTE[0], BOX)
+    _assert_dashed(_png(gallery, "0003-1.png"), CAR, BOX)
 
 
 def test_the_page_lists_ambiguous_and_faulty_boxes(gallery: dict[str, Any]) -> None:

@@ -17,11 +17,14 @@ import pytest
 from conftest import REAL_IMAGES, assert_lands_on, colour_rect, is_outline, run_datakit
 from PIL import Image
 
-from datakit.preview.layout import PALETTE
+from datakit.preview.draw import scale_up_small
+from datakit.preview.layout import PALETTE, label_slot
+from datakit.preview.run import MIN_SHOWN_SIDE
 
 BOX_A = (100, 150, 600, 700)
 BOX_B = (640, 40, 990, 420)
 EXIF_ORIENTATION = 0x0112
+FIRST, SECOND = PALETTE[label_slot("first")], PALETTE[label_slot("second")]
 
 
 def _generated(folder: Path) -> dict[str, tuple[int, int]]:
@@ -100,7 +103,7 @@ def test_every_picture_is_written(rendered: dict[str, Any]) -> None:
 ])
 def test_boxes_land_on_the_grid_pixels(rendered: dict[str, Any], name: str) -> None:
     png = _png(rendered, name)
-    for colour, box in ((PALETTE[0], BOX_A), (PALETTE[1], BOX_B)):
+    for colour, box in ((FIRST, BOX_A), (SECOND, BOX_B)):
         rect = colour_rect(png, colour)
         assert rect is not None, f"no {colour} outline in {name}"
         assert_lands_on(rect, box, png.size)
@@ -113,8 +116,18 @@ def test_boxes_land_on_the_grid_pixels(rendered: dict[str, Any], name: str) -> N
 ])
 def test_pictures_keep_the_stored_size(rendered: dict[str, Any], name: str) -> None:
     # The model applies no EXIF rotation: 300x200 with Orientation 6 stays 300x200, and the
-    # 2x1 orientation_rectangle.jpg stays 2x1 (upright it would be 1x2).
-    assert _png(rendered, name).size == rendered["sizes"][name]
+    # 2x1 orientation_rectangle.jpg stays 2 wide for 1 high (upright it would be 1x2); a
+    # picture under MIN_SHOWN_SIDE is shown enlarged by a whole factor.
+    width, height = rendered["sizes"][name]
+    factor = 1 if max(width, height) >= MIN_SHOWN_SIDE else -(-MIN_SHOWN_SIDE // max(width, height))
+    assert _png(rendered, name).size == (width * factor, height * factor)
+
+
+def test_tiny_pictures_are_enlarged_by_a_whole_factor(rendered: dict[str, Any]) -> None:
+    assert _png(rendered, "orientation_rectangle.jpg").size == (256, 128)
+    assert _png(rendered, "hopper.jpg").size == (256, 256)
+    assert _png(rendered, "200x32_la.png").size == (400, 64)
+    assert _png(rendered, "bilevel-64x256.png").size == (64, 256)  # the longer side suffices
 
 
 def test_large_pictures_are_scaled_by_one_factor(rendered: dict[str, Any]) -> None:
@@ -131,8 +144,9 @@ def test_pixels_are_the_models_view(rendered: dict[str, Any], name: str) -> None
     LA and mode 1 converted as the model converts them, and EXIF-rotated photos unrotated."""
     path = rendered["root"] / "images" / name
     with Image.open(path) as source:
-        model_view = np.asarray(source.convert("RGB"))
-        upright = np.asarray(source.transpose(Image.Transpose.ROTATE_270).convert("RGB"))
+        model_view = np.asarray(scale_up_small(source.convert("RGB"), MIN_SHOWN_SIDE, 1024))
+        upright = np.asarray(scale_up_small(
+            source.transpose(Image.Transpose.ROTATE_270).convert("RGB"), MIN_SHOWN_SIDE, 1024))
     drawn = np.asarray(_png(rendered, name).convert("RGB"))
     same = np.all(drawn == model_view, axis=-1).mean()
     assert same > 0.6, same

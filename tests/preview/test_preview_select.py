@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from datakit.preview.layout import PALETTE, plan_sample
+from datakit.preview.layout import PALETTE, label_slot, plan_sample
 from datakit.preview.select import select_samples
 
 
@@ -28,7 +28,7 @@ def test_boxes_go_to_the_latest_picture_with_their_ref() -> None:
         ((5, 6, 7, 8), "cat", PALETTE[0]),
     ]
     assert [(b.xyxy_norm1000, b.label, b.colour) for b in second.boxes] == [
-        ((10, 20, 30, 40), "box 1", PALETTE[1]),
+        ((10, 20, 30, 40), "box 1", PALETTE[label_slot("box 1")]),
         ((9, 9, 99, 99), "cat", PALETTE[0]),
     ]
     assert plan.undrawable == []
