@@ -3,8 +3,9 @@
 Built on the family record model: the record is read by its layout's reader
 (``datakit.family.layouts.read_record``) into the neutral ``Sample`` and written back by the
 v1 writer, so pictures become ``Picture N: <img>PATH</img>`` in order, roles are mapped and
-boxes (inline markup or ms-swift ``objects``) land on the [0, 1000) grid. A record the
-reader has doubts about, or that v1 cannot hold (a system turn), is left as it was.
+boxes (inline markup or ms-swift ``objects``) land on the [0, 1000) grid. A system turn
+equal to the one Qwen-VL's finetune.py always uses is dropped; a record the reader has doubts
+about, or that v1 cannot hold (another system turn), is left as it was.
 """
 
 from __future__ import annotations
@@ -75,9 +76,14 @@ def fix_foreign(record: Any, ctx: FixContext) -> Outcome:
     if read.problems:
         return Outcome(None, f"as {layout} ({model}): {read.problems[0].message}")
     sample = _tidy(read.sample)
+    if sample.system == MODELS["qwen-vl"].default_system \
+            and all(isinstance(p, Text) for p in sample.turns[0].parts):
+        # finetune.py gives every sample this very system turn: nothing is lost
+        sample = dataclasses.replace(sample, turns=sample.turns[1:])
     if sample.system is not None:
         return Outcome(None, "has a system turn, which Qwen-VL's finetune.py cannot train on; "
-                       "fold it into the first question or drop it by hand")
+                       "fold it into the first question or drop it by hand (finetune.py always "
+                       f"uses {MODELS['qwen-vl'].default_system!r})")
     if any(box.space != "norm1000" for box in sample.boxes()):
         sample = dataclasses.replace(
             sample, images=tuple(i.with_size(ctx.image_size(i.path)) for i in sample.images))

@@ -87,7 +87,7 @@ def fix_file(path: str | Path, settings: Settings, options: FixOptions) -> FileF
         if doc.wrong_layout and FILE_LAYOUT_CODE in codes:
             notes.append(Note(str(path), None, "file-layout", (FILE_LAYOUT_CODE,),
                               f"rewrote {doc.layout} content as {doc.kind}", True))
-        findings = _validate(doc, settings) if not doc.wrong_layout else []
+        findings = _validate(doc, settings, str(path)) if not doc.wrong_layout else []
         new = _fix_records(doc, findings, fixers, sizes, notes)
         content = document.render(doc, new) if (new or doc.wrong_layout) else doc.data
         result.notes += [n for n in notes if n.fixed]
@@ -99,7 +99,7 @@ def fix_file(path: str | Path, settings: Settings, options: FixOptions) -> FileF
         doc = document.load(Path(path), content)
         result.after = content
     else:
-        result.left = _validate(doc, settings)
+        result.left = _validate(doc, settings, str(path))
     return result
 
 
@@ -142,17 +142,17 @@ def _codes(found: Sequence[Finding], fixer: Fixer) -> tuple[str, ...]:
     return tuple(sorted({f.code for f in found})) or fixer.codes
 
 
-def _validate(doc: document.Document, settings: Settings) -> list[Finding]:
-    """The findings of ``doc``'s current bytes, located in the file as the user names it."""
+def _validate(doc: document.Document, settings: Settings, display: str) -> list[Finding]:
+    """The findings of ``doc``'s current bytes, reported (and matched against
+    ``per_file_ignores``) under ``display``, the file as the user names it."""
     from datakit.validation.engine import validate_files
 
     name = doc.path.name[:-3] if doc.path.name.lower().endswith(".gz") else doc.path.name
     with tempfile.TemporaryDirectory(prefix="datakit-fix-") as folder:
         copy = Path(folder) / name
         copy.write_bytes(doc.data)
-        report = validate_files([str(copy)], settings)
-    return [dataclasses.replace(f, location=dataclasses.replace(f.location, file=str(doc.path)))
-            for f in report.findings]
+        report = validate_files([str(copy)], settings, display_names={str(copy): display})
+    return list(report.findings)
 
 
 class _ImageSizes:
