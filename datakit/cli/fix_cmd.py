@@ -6,13 +6,20 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from datakit.cli.options import split_codes
 from datakit.errors import InputError
 from datakit.report.safe import printable
+
+if TYPE_CHECKING:
+    from datakit.validation.settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @click.command()
@@ -70,7 +77,71 @@ def fix(files: tuple[Path, ...], show_diff: bool, unsafe_fixes: bool, select: tu
     return 1 if failed else 0
 
 
-def _summary(result: object, show_diff: bool, out: object) -> None:
+def fix_options(command: F) -> F:
+    """``--fix`` and ``--unsafe-fixes`` for ``datakit validate``; their values wait in the
+    click context for ``fix_before_validate``, so that the command's signature stays as is."""
+
+    def remember(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+        ctx.meta[f"datakit.{param.name}"] = value
+        return value
+
+    command = click.option(
+        "--unsafe-fixes", is_flag=True, expose_value=False, callback=remember,
+        help="With --fix: also the fixes that involve judgement (see `datakit fix --list`).",
+    )(command)
+    return click.option(
+        "--fix", is_flag=True, expose_value=False, callback=remember,
+        help="Repair what can be repaired first (as `datakit fix`), then validate.",
+    )(command)
+
+
+def fix_before_validate(paths: Sequence[str], settings: Settings, *, stdin: bool) -> None:
+    """Under ``validate --fix``: rewrite ``paths`` as ``datakit fix`` does, saying on stderr
+    what changed; refuse (exit 2) what the fixes cannot serve, since they write Qwen-VL v1."""
+    ctx = click.get_current_context(silent=True)
+    meta = ctx.meta if ctx is not None else {}
+    fix, unsafe = bool(meta.get("datakit.fix")), bool(meta.get("datakit.unsafe_fixes"))
+    if unsafe and not fix:
+        raise InputError("--unsafe-fixes only widens --fix", fix="add --fix")
+    if not fix:
+        return
+    if stdin:
+        raise InputError("--fix rewrites files; standard input ('-') cannot be rewritten",
+                         fix="save it to a file and name that, or drop --fix")
+    _refuse_family_targets(paths, settings)
+    from datakit.fix import FixOptions, fix_file, write_fixed
+
+    for path in paths:
+        result = fix_file(path, settings, FixOptions(unsafe))
+        write_fixed(result)
+        _summary(result, False, sys.stderr, left=False)
+
+
+def _refuse_family_targets(paths: Sequence[str], settings: Settings) -> None:
+    from datakit.validation.family_target import peek_target, wants_resolution
+
+    convert = ("convert it with `datakit convert dialect`, or validate without --fix "
+               "(`datakit fix FILE` brings other layouts into Qwen-VL v1)")
+    if settings.target not in (None, "qwen-vl", "auto"):
+        raise InputError(f"--fix writes Qwen-VL v1 records, and the target is "
+                         f"{settings.target}", fix=convert)
+    if not wants_resolution(settings):
+        return
+    from datakit.io.reader import records_only
+    from datakit.io.records import FileProblem
+
+    for path in paths:
+        problems: list[FileProblem] = []
+        _, target = peek_target(records_only(path, problems), settings)
+        if target is not None:
+            raise InputError(
+                f"{printable(path)}: --fix writes Qwen-VL v1 records, and this file is "
+                f"{target.title()} ({target.why})",
+                fix="`datakit fix FILE` or `datakit validate --fix --target qwen-vl` brings "
+                "it into Qwen-VL v1; to keep it as it is, validate without --fix")
+
+
+def _summary(result: object, show_diff: bool, out: object, *, left: bool = True) -> None:
     from datakit.fix import FileFix
 
     assert isinstance(result, FileFix)
@@ -87,9 +158,11 @@ def _summary(result: object, show_diff: bool, out: object) -> None:
         where = f" record {note.record_index}" if note.record_index is not None else ""
         write(f"{name}{where}: {note.fixer} ({', '.join(note.codes)}) left as it was: "
               f"{printable(note.note)}\n")
-    left = Counter(f.code for f in result.left)
-    if left:
-        write(f"{name}: left: " + ", ".join(f"{c} x{n}" for c, n in sorted(left.items()))
+    if not left:
+        return  # validate reports what is left
+    counts = Counter(f.code for f in result.left)
+    if counts:
+        write(f"{name}: left: " + ", ".join(f"{c} x{n}" for c, n in sorted(counts.items()))
               + " (see `datakit validate`)\n")
     elif not done:
         write(f"{name}: nothing to fix\n")
