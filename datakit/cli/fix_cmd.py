@@ -120,11 +120,11 @@ def fix_before_validate(paths: Sequence[str], settings: Settings, *, stdin: bool
 def _refuse_family_targets(paths: Sequence[str], settings: Settings) -> None:
     from datakit.validation.family_target import peek_target, wants_resolution
 
-    convert = ("convert it with `datakit convert dialect`, or validate without --fix "
-               "(`datakit fix FILE` brings other layouts into Qwen-VL v1)")
     if settings.target not in (None, "qwen-vl", "auto"):
         raise InputError(f"--fix writes Qwen-VL v1 records, and the target is "
-                         f"{settings.target}", fix=convert)
+                         f"{settings.target}",
+                         fix="validate without --fix; if the data is meant for Qwen-VL v1, "
+                         "pass --target qwen-vl (or set target = 'qwen-vl')")
     if not wants_resolution(settings):
         return
     from datakit.io.reader import records_only
