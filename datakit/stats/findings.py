@@ -29,15 +29,20 @@ def find_by_sample(
     paths: Sequence[str | Path],
     settings: Settings,
     progress: Callable[[str, int], None] | None = None,
+    *,
+    engine: str = "local",
+    ray_address: str | None = None,
 ) -> SampleFindings:
-    """Validate ``paths`` with ``settings`` and group the findings by (file, record index)."""
+    """Validate ``paths`` with ``settings`` (on ``engine``) and group the findings by (file,
+    record index)."""
     from datakit.validation.engine import validate_files
 
     # Every finding where it is: no cap on what is kept, and no I011, which folds a file's
     # image-missing findings into one about the whole file.
     settings = settings.with_overrides(max_findings_per_rule=0,
                                        ignore=(*settings.ignore, "I011"))
-    report = validate_files([str(p) for p in paths], settings, progress)
+    report = validate_files([str(p) for p in paths], settings, progress, engine=engine,
+                            ray_address=ray_address)
     grouped = SampleFindings()
     for finding in report.findings:
         index = finding.location.record_index
