@@ -23,10 +23,16 @@ class Severity(str, enum.Enum):
 class Location:
     """Where a finding points.
 
-    ``line`` and ``column`` are 1-based positions in the file (JSON and JSONL alike);
-    ``record_index`` is the 0-based position of the record in its file; ``json_path`` is a
-    JSONPath such as ``$[12].conversations[3].value``; ``char_offset`` is a 0-based offset
-    into the string that ``json_path`` names.
+    ``line`` and ``column`` are 1-based positions in the file (JSON and JSONL alike), the
+    column counted in characters of the line as an editor shows it; ``end_line`` and
+    ``end_column`` are the position just past the offending value, where known (see
+    ``io.positions``); ``record_index`` is the 0-based position of the record in its file;
+    ``json_path`` is a JSONPath such as ``$[12].conversations[3].value``; ``char_offset`` is a
+    0-based offset into the string that ``json_path`` names.
+
+    While a run checks records, ``line`` is the line of the record's first byte and
+    ``record_offset``/``record_column`` tell where that byte is, so that the few findings
+    that are reported can be placed on their value afterwards by reading just that record.
     """
 
     file: str
@@ -36,6 +42,10 @@ class Location:
     record_id: str | None = None
     json_path: str | None = None
     char_offset: int | None = None
+    end_line: int | None = None
+    end_column: int | None = None
+    record_offset: int | None = None
+    record_column: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -46,6 +56,8 @@ class Location:
             "record_id": self.record_id,
             "json_path": self.json_path,
             "char_offset": self.char_offset,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
         }
 
 

@@ -92,9 +92,29 @@ def validate_files(
     close_context()
     for finding in dataset.findings():
         cap.add(finding)
+    return finish_report(cap, dataset, summaries, token_lengths, severities, settings, limit,
+                         started, dict(zip(names, map(str, paths), strict=True)))
+
+
+def finish_report(
+    cap: FindingCap,
+    dataset: DatasetPass,
+    summaries: list[FileSummary],
+    token_lengths: array[int],
+    severities: dict[str, Severity],
+    settings: Settings,
+    limit: int,
+    started: float,
+    sources: dict[str, str],
+) -> Report:
+    """The end of every run, here or on a cluster (``datakit.distributed``): folds, report
+    order, and the places of the reported findings (``sources``: display name -> path)."""
     findings, omitted = fold_all(cap, dataset, summaries, severities, settings)
     file_order = {s.path: s.order for s in summaries}
     findings.sort(key=lambda f: (file_order.get(f.location.file, 1 << 30), position_key(f)))
+    from datakit.io.positions import place_findings  # only the findings that are reported
+
+    findings = place_findings(findings, sources)
     return Report(
         findings=findings,
         files=summaries,

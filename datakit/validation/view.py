@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from datakit.findings import Finding, Location, Severity
+from datakit.io.records import RawRecord
 from datakit.qwenvl.tag_scan import tags_paired
 from datakit.validation.finding_cap import FindingCap
 from datakit.validation.rule import Rule
@@ -78,12 +79,16 @@ class Collector:
     """Turns (rule, message, path, offset) into findings with the record's location, kept in
     the batch's ``FindingCap``: a code the run already holds enough of is only counted."""
 
-    __slots__ = ("cap", "severities", "view")
+    __slots__ = ("cap", "raw", "severities", "view")
 
-    def __init__(self, view: RecordView, severities: dict[str, Severity], cap: FindingCap) -> None:
+    def __init__(self, view: RecordView, severities: dict[str, Severity], cap: FindingCap,
+                 raw: RawRecord | None = None) -> None:
         self.view = view
         self.severities = severities
         self.cap = cap
+        # where the record's first byte is: its findings are placed on their value once
+        # reported (io.positions)
+        self.raw = raw
 
     def __call__(
         self,
@@ -98,6 +103,7 @@ class Collector:
         if severity is None:  # rule not selected
             return
         cap = self.cap
+        raw = self.raw
         if rule.code in cap.saturated:
             cap.omit(view.file, rule.code)
             return
@@ -117,6 +123,8 @@ class Collector:
                     record_id=view.record_id,
                     json_path=json_path,
                     char_offset=char_offset,
+                    record_offset=raw.offset if raw is not None else None,
+                    record_column=raw.column if raw is not None else None,
                 ),
                 fix=rule.fix,
                 data=data or {},

@@ -146,7 +146,7 @@ def check_batch(
                 cap.add(_parse_error(parsed, severities))
             continue
         view = make_view(raw.file, raw.index, raw.line, parsed.value)
-        emit = Collector(view, severities, cap)
+        emit = Collector(view, severities, cap, raw)
         for note in parsed.notes:
             rule = file_rules.BY_KIND.get(note.kind)
             if rule is not None:
