@@ -14,7 +14,8 @@ from typing import Any
 import click
 
 from datakit.cli.convert_target import choose_target, target_options
-from datakit.cli.options import output_options, split_codes
+from datakit.cli.grammar import GrammarCommand, data_output_options, progress_option
+from datakit.cli.options import split_codes
 from datakit.cli.run import EXIT_FINDINGS, EXIT_OK
 from datakit.errors import ConfigError
 
@@ -31,9 +32,9 @@ def _renames(values: tuple[str, ...]) -> dict[str, str]:
     return renames
 
 
-@click.command()
+@click.command(cls=GrammarCommand, renamed={"--format": "--data-format"})
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@output_options
+@data_output_options
 @click.option("--task", "tasks", multiple=True,
               help="grounding, detection, caption (comma lists; default: grounding for an "
               "instances file, caption for a captions file).")
@@ -79,8 +80,7 @@ def _renames(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--limit", type=click.IntRange(min=0), help="Convert only the first N usable images.")
 @click.option("--report", type=click.Path(path_type=Path),
               help="Also write the tally and options as JSON to this file.")
-@click.option("--progress/--no-progress", default=None,
-              help="Progress bar (default: when stderr is a terminal).")
+@progress_option
 @click.option("--quiet", "-q", is_flag=True, help="No tally table on stderr.")
 @target_options("--layout", "--output-layout")
 def coco(files: tuple[Path, ...], output: Path, output_format: str, tasks: tuple[str, ...],

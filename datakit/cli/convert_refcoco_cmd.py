@@ -10,13 +10,14 @@ from typing import Any
 import click
 
 from datakit.cli.convert_target import choose_target, target_options
-from datakit.cli.options import output_options, split_codes
+from datakit.cli.grammar import GrammarCommand, data_output_options
+from datakit.cli.options import split_codes
 from datakit.cli.run import EXIT_FINDINGS, EXIT_OK
 
 
-@click.command()
+@click.command(cls=GrammarCommand, renamed={"--format": "--data-format"})
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@output_options
+@data_output_options
 @click.option("--instances", type=click.Path(path_type=Path),
               help="Raw layout: the instances.json (default: the one next to the refs file).")
 @click.option("--dataset", type=click.Choice(["refcoco", "refcoco+", "refcocog", "refclef"]),

@@ -116,9 +116,9 @@ def choose_target(target: str, layout: str | None, min_pixels: int | None,
         fmt = click.get_current_context().params.get("output_format")
         if fmt != chosen.output_format:
             raise ConfigError(
-                f"--format {fmt} does not fit --layout {chosen.layout}, which is written as "
+                f"--data-format {fmt} does not fit --layout {chosen.layout}, which is written as "
                 f"{'JSON Lines' if chosen.output_format == 'jsonl' else 'one JSON array'}",
-                fix="drop --format: the layout decides it")
+                fix="drop --data-format: the layout decides it")
     if templates is not None:
         from datakit.convert.family_prompts import check_family_templates
 

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import click
 
+from datakit.cli.grammar import GrammarCommand
 from datakit.cli.options import split_codes
-from datakit.errors import InputError
 
 
-@click.command()
+@click.command(cls=GrammarCommand, renamed={"--out": "--output"})
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
+@click.option("--output", "-o", "out_dir", type=click.Path(path_type=Path), required=True,
               help="Folder for index.html and images/ (created if needed).")
 @click.option("--sample", type=click.IntRange(min=1),
               help="A seeded random N of the candidates (default: 20, or every sample "
@@ -57,6 +57,7 @@ def preview(
     Exit codes: 0 written, 2 usage error (missing file, unknown id, ...),
     3 internal error.
     """
+    from datakit.cli.inputs import dataset_paths
     from datakit.cli.outputs import dataset_inputs, settings_inputs
     from datakit.cli.signals import terminate_cleanly
     from datakit.io.atomic import check_destination
@@ -64,21 +65,17 @@ def preview(
     from datakit.preview.run import IMAGES_DIR, PreviewOptions, describe, write_preview
     from datakit.validation.settings import load_settings
 
-    if not files:
-        raise InputError("no dataset files given", fix="datakit preview FILE --out DIR")
-    for path in files:
-        if not path.is_file():
-            raise InputError(f"{path}: no such file", fix="check the path")
     wanted = split_codes(ids)
     settings = load_settings(config).with_overrides(
         max_len=max_len,
         image_root=str(image_root.resolve()) if image_root else None,
         tokenizer=tokenizer,
     )
+    paths = dataset_paths(files, settings, "preview")
     terminate_cleanly()
-    inputs = [*dataset_inputs(files), *settings_inputs(config, settings.tokenizer),
+    inputs = [*dataset_inputs(paths), *settings_inputs(config, settings.tokenizer),
               ("--font file", font)]
-    check_targets([("--out", out_dir / "index.html")], inputs)
+    check_targets([("--output", out_dir / "index.html")], inputs)
     # The pictures folder is the preview's own: it replaces and prunes the files in it.
     check_not_inside(out_dir / IMAGES_DIR, inputs)
     if out_dir.is_dir():  # else it is created
@@ -95,7 +92,7 @@ def preview(
         max_side=max_side,
         font=str(font) if font is not None else None,
     )
-    result = write_preview([str(p) for p in files], out_dir, options)
+    result = write_preview(paths, out_dir, options)
     from datakit.report.safe import printable
 
     for line in describe(result):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import click
 
+from datakit.cli.grammar import GrammarCommand
 
-@click.command()
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+
+@click.command(cls=GrammarCommand, renamed={"--format": "--output-format"})
+@click.option("--output-format", "output_format", type=click.Choice(["text", "json"]),
+              default="text", show_default=True, help="A table, or a JSON array.")
 def rules(output_format: str) -> int:
     """List every validation rule with its code, name, severity and summary."""
     from datakit.validation.registry import RULES

@@ -8,16 +8,16 @@ from typing import Any
 
 import click
 
-from datakit.cli.options import existing_files
+from datakit.cli.grammar import GrammarCommand, progress_option
 from datakit.validation.settings import MAX_JOBS
 
 
-@click.command()
+@click.command(cls=GrammarCommand, renamed={"--format": "--output-format"})
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Tables on the terminal, or one JSON document.")
+@click.option("--output-format", "output_format", type=click.Choice(["text", "json"]),
+              help="Tables, or one JSON document (default: json with --output, else text).")
 @click.option("--output", "-o", type=click.Path(path_type=Path),
-              help="Write the JSON document to this file (atomically) instead of stdout.")
+              help="Write the statistics to this file (atomically) instead of stdout.")
 @click.option("--parquet", "parquet_path", type=click.Path(path_type=Path),
               help="Also write one row per sample to this Parquet file (atomically).")
 @click.option("--no-findings", is_flag=True,
@@ -35,11 +35,10 @@ from datakit.validation.settings import MAX_JOBS
               help="How many of the most frequent refs to list.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0, max=MAX_JOBS),
               help="Worker processes (0 = all cores).")
-@click.option("--progress/--no-progress", default=None,
-              help="Progress bar (default: when stderr is a terminal).")
+@progress_option
 def stats(
     files: tuple[Path, ...],
-    output_format: str,
+    output_format: str | None,
     output: Path | None,
     parquet_path: Path | None,
     no_findings: bool,
@@ -58,6 +57,7 @@ def stats(
     Exit codes: 0 done, 1 a file could not be read to its end (figures are
     incomplete), 2 usage or configuration error, 3 internal error.
     """
+    from datakit.cli.inputs import dataset_paths
     from datakit.cli.outputs import dataset_inputs, guard_outputs, settings_inputs
     from datakit.cli.progress import progress_callback
     from datakit.cli.signals import terminate_cleanly
@@ -65,8 +65,8 @@ def stats(
     from datakit.stats.collect import collect_stats
     from datakit.validation.settings import load_settings
 
-    if output is not None and output_format != "json":
-        raise click.UsageError("--output needs --format json")
+    if output_format is None:
+        output_format = "json" if output is not None else "text"
     settings = load_settings(config).with_overrides(
         max_len=max_len,
         image_root=str(image_root.resolve()) if image_root else None,
@@ -74,7 +74,7 @@ def stats(
         tokenizer=tokenizer,
         jobs=jobs,
     )
-    paths = existing_files(files, "stats")
+    paths = dataset_paths(files, settings, "stats")
     terminate_cleanly()
     guard_outputs([("--output", output), ("--parquet", parquet_path)],
                   [*dataset_inputs(paths), *settings_inputs(config, settings.tokenizer)])
@@ -105,16 +105,25 @@ def stats(
 
 
 def _emit(result: dict[str, Any], output_format: str, output: Path | None) -> None:
-    if output_format == "text":
-        from rich.console import Console
+    from rich.console import Console
 
-        from datakit.cli.stats_view import render_stats
+    from datakit.cli.stats_view import render_stats
 
+    if output_format == "text" and output is None:
         render_stats(result, Console(highlight=False, soft_wrap=True))
         return
-    import json
+    if output_format == "text":
+        import io
 
-    text = json.dumps(result, ensure_ascii=False, indent=2) + "\n"
+        # A file gets the tables as a wide terminal would show them, without colour codes.
+        buffer = io.StringIO()
+        render_stats(result, Console(file=buffer, highlight=False, soft_wrap=True, width=120,
+                                     color_system=None, force_terminal=False))
+        text = buffer.getvalue()
+    else:
+        import json
+
+        text = json.dumps(result, ensure_ascii=False, indent=2) + "\n"
     if output is None:
         sys.stdout.write(text)
         return

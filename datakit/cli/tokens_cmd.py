@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import click
 
-from datakit.cli.options import existing_files, family_options, family_overrides
+from datakit.cli.grammar import GrammarCommand, progress_option
+from datakit.cli.options import family_options, family_overrides
 from datakit.errors import InputError
 from datakit.io.jobs import jobs_for_file
 from datakit.io.records import FileProblem, RawRecord
@@ -20,15 +21,18 @@ from datakit.validation.settings import MAX_JOBS, Settings
 
 # Worker start-up (each loads the vocabulary, ~0.5 s) costs more than it saves on small files.
 LISTED_SAMPLES = 10
+PROGRESS_EVERY = 1024  # samples between progress updates: a redraw per sample would cost more
 
 
-@click.command()
+@click.command(cls=GrammarCommand, renamed={"--format": "--output-format"})
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
-    "--format",
+    "--output-format",
     "output_format",
     type=click.Choice(["jsonl", "text"]),
-    help="One JSON line per sample, or a summary (default: text on a terminal, else jsonl).",
+    default="jsonl",
+    show_default=True,
+    help="One JSON line per sample, or a summary table (wherever the output goes).",
 )
 @click.option(
     "--output",
@@ -56,9 +60,10 @@ LISTED_SAMPLES = 10
 )
 @click.option("--jobs", "-j", type=click.IntRange(min=0, max=MAX_JOBS),
               help="Worker processes (0 = all cores).")
+@progress_option
 def tokens(
     files: tuple[Path, ...],
-    output_format: str | None,
+    output_format: str,
     output: Path | None,
     max_len: int | None,
     tokenizer: str | None,
@@ -70,6 +75,7 @@ def tokens(
     max_pixels: int | None,
     truncation_strategy: str | None,
     image_root: Path | None,
+    progress: bool | None,
 ) -> int:
     """Exact token counts per sample, as Qwen-VL's tokenizer and finetune.py compute them.
 
@@ -82,7 +88,9 @@ def tokens(
     Exit codes: 0 every sample trains, 1 some sample makes training fail (or a
     file cannot be read to its end), 2 usage or configuration error, 3 internal error.
     """
+    from datakit.cli.inputs import dataset_paths
     from datakit.cli.outputs import dataset_inputs, guard_outputs, settings_inputs
+    from datakit.cli.progress import progress_callback
     from datakit.cli.signals import terminate_cleanly
     from datakit.io.parallel import default_jobs
     from datakit.qwenvl.tokens import QwenTokenCounter
@@ -95,16 +103,27 @@ def tokens(
         image_root=str(image_root.resolve()) if image_root else None,
         **family_overrides(target, framework, min_pixels, max_pixels, truncation_strategy,
                            settings.target))
-    paths = existing_files(files, "tokens")
+    paths = dataset_paths(files, settings, "tokens")
     terminate_cleanly()
     guard_outputs([("--output", output)],
                   [*dataset_inputs(paths), *settings_inputs(config, settings.tokenizer)])
-    if output_format is None:
-        output_format = "jsonl" if output is not None or not sys.stdout.isatty() else "text"
     if output is not None and output_format != "jsonl":
-        raise click.UsageError("--output writes JSON lines; it cannot be used with --format text")
+        raise click.UsageError("--output writes JSON lines; the text summary goes to the "
+                               "terminal (drop --output-format text, or --output)")
     QwenTokenCounter.load(settings.tokenizer)  # a missing vocabulary fails here, with its fix
     run = _Run(settings.max_len, settings.tokenizer, settings.jobs or default_jobs(), settings)
+    with progress_callback(progress) as callback:
+        run.progress = callback
+        _write(run, paths, output_format, output)
+    for problem in run.file_problems:
+        where = f"{problem.file}:{problem.line}" if problem.line is not None else problem.file
+        click.echo(f"datakit: {printable(where)}: {printable(problem.message)}\n"
+                   f"  fix: {printable(str(problem.fix))}", err=True)
+    incomplete = any(p.fatal for p in run.file_problems)
+    return 1 if run.failing or incomplete else 0
+
+
+def _write(run: _Run, paths: list[str], output_format: str, output: Path | None) -> None:
     if output_format == "text":
         run.execute(paths, None)
         _render_summary(run)
@@ -116,12 +135,6 @@ def tokens(
     else:
         run.execute(paths, sys.stdout.buffer)
         sys.stdout.flush()
-    for problem in run.file_problems:
-        where = f"{problem.file}:{problem.line}" if problem.line is not None else problem.file
-        click.echo(f"datakit: {printable(where)}: {printable(problem.message)}\n"
-                   f"  fix: {printable(str(problem.fix))}", err=True)
-    incomplete = any(p.fatal for p in run.file_problems)
-    return 1 if run.failing or incomplete else 0
 
 
 @dataclass
@@ -139,28 +152,37 @@ class _Run:
     listed: list[str] = field(default_factory=list)
     file_problems: list[FileProblem] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)  # what family files were counted for
+    progress: Callable[[str, int], None] | None = None  # (file, samples done in it)
+    _file: str = ""
+    _file_start: int = 0
 
     def execute(self, paths: list[str], out: IO[bytes] | None) -> None:
         from datakit.io.parallel import WorkerPool, default_jobs
-        from datakit.io.reader import records_only
-        from datakit.qwenvl.token_rows import account_batch
 
         with WorkerPool(self.jobs or default_jobs()) as pool:  # one for every large file
             for path in paths:
-                if wants_resolution(self.settings):
-                    records, target = peek_target(records_only(path, self.file_problems),
-                                                  self.settings)
-                    if target is not None:
-                        self._family(records, target, out)
-                        continue
-                tasks = self._tasks(path)
-                batches = (pool.map(account_batch, tasks) if jobs_for_file(path, self.jobs) > 1
-                           else map(account_batch, tasks))
-                for batch in batches:
-                    if out is not None:
-                        out.write(b"".join(row[0] + b"\n" for row in batch))
-                    for row in batch:
-                        self._add(row)
+                self._file, self._file_start = path, self.samples
+                self._execute_one(pool, path, out)
+                if self.progress is not None:
+                    self.progress(path, self.samples - self._file_start)
+
+    def _execute_one(self, pool: Any, path: str, out: IO[bytes] | None) -> None:
+        from datakit.io.reader import records_only
+        from datakit.qwenvl.token_rows import account_batch
+
+        if wants_resolution(self.settings):
+            records, target = peek_target(records_only(path, self.file_problems), self.settings)
+            if target is not None:
+                self._family(records, target, out)
+                return
+        tasks = self._tasks(path)
+        batches = (pool.map(account_batch, tasks) if jobs_for_file(path, self.jobs) > 1
+                   else map(account_batch, tasks))
+        for batch in batches:
+            if out is not None:
+                out.write(b"".join(row[0] + b"\n" for row in batch))
+            for row in batch:
+                self._add(row)
 
     def _family(self, records: Iterable[RawRecord], target: FamilyTarget,
                 out: IO[bytes] | None) -> None:
@@ -199,6 +221,8 @@ class _Run:
         self.answer_cut += answer_cut
         if (fails or truncated) and len(self.listed) < LISTED_SAMPLES:
             self.listed.append(line.decode("utf-8"))
+        if self.progress is not None and not self.samples % PROGRESS_EVERY:
+            self.progress(self._file, self.samples - self._file_start)
 
 
 def _file_of(records: Iterable[RawRecord]) -> str:

@@ -42,13 +42,13 @@ CASES: dict[str, tuple[list[str], str]] = {
          "--emit-holdout", "h.json", "--report", "h.json"],
         "--report and --emit-holdout are the same file"),
     "stats-output-is-dataset": (
-        ["stats", "d.json", "--no-findings", "--format", "json", "-o", "d.json"],
+        ["stats", "d.json", "--no-findings", "--output-format", "json", "-o", "d.json"],
         "refusing to write d.json: it is the input file d.json"),
     "stats-parquet-is-config": (
         ["stats", "d.json", "--no-findings", "--config", "cfg.toml", "--parquet", "cfg.toml"],
         "refusing to write cfg.toml: it is the --config file cfg.toml"),
     "stats-parquet-is-output": (
-        ["stats", "d.json", "--no-findings", "--format", "json", "-o", "s.json", "--parquet",
+        ["stats", "d.json", "--no-findings", "--output-format", "json", "-o", "s.json", "--parquet",
          "s.json"],
         "--parquet and --output are the same file"),
     "tokens-output-is-found-pyproject": (
@@ -64,10 +64,10 @@ CASES: dict[str, tuple[list[str], str]] = {
         ["validate", "d.json", "--holdout", "rec.json", "--format", "json", "-o", "./rec.json"],
         "refusing to write rec.json: it is the --holdout file rec.json"),
     "preview-index-is-dataset": (
-        ["preview", "gallery/index.html", "--out", "gallery", "--no-findings"],
+        ["preview", "gallery/index.html", "--output", "gallery", "--no-findings"],
         "refusing to write gallery/index.html: it is the input file gallery/index.html"),
     "preview-pictures-hold-font": (
-        ["preview", "d.json", "--out", "gallery", "--no-findings", "--font",
+        ["preview", "d.json", "--output", "gallery", "--no-findings", "--font",
          "gallery/images/0001-1.png"],
         "refusing to write in gallery/images: it holds the --font file "
         "gallery/images/0001-1.png"),

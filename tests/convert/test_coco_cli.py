@@ -71,7 +71,7 @@ def test_val2017_matches_the_golden_file_and_reports(tmp_path: Path) -> None:
 def test_every_option_reaches_the_conversion(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     result = _datakit(
-        "convert", "coco", str(VAL2017), "-o", str(out), "--format", "jsonl", "--task",
+        "convert", "coco", str(VAL2017), "-o", str(out), "--data-format", "jsonl", "--task",
         "grounding", "--task", "detection", "--language", "zh", "--seed", "7", "--rounding",
         "round", "--max-boxes", "2", "--include-crowd", "--rename", "dining table=table",
         "--rename", "car=vehicle", "--rename", "truck=vehicle", "--split", "val2017",
@@ -103,7 +103,7 @@ def test_templates_need_only_the_slots_of_the_tasks_that_run(tmp_path: Path) -> 
     templates.write_text('[caption]\nfr = ["Décris l\'image."]\n', encoding="utf-8")
     out = tmp_path / "out.jsonl"
     result = _datakit("convert", "coco", "annotations/captions_train.json", "-o", str(out),
-                      "--format", "jsonl", "--templates", str(templates), "--language", "fr",
+                      "--data-format", "jsonl", "--templates", str(templates), "--language", "fr",
                       "-q", cwd=DATUMARO_CAPTIONS)
     assert (result.returncode, result.stderr) == (0, "")
     assert json.loads(out.read_text(encoding="utf-8"))["conversations"] == [

@@ -186,8 +186,8 @@ def test_a_broken_dataset_info_stops_the_run_before_any_output(tmp_path: Path) -
          "--dataset-info applies to --layout sharegpt"),
         (["--target", "qwen2.5-vl", "--min-pixels", "900", "--max-pixels", "800"],
          "--min-pixels 900 is above --max-pixels 800"),
-        (["--target", "qwen2-vl", "--format", "json"],
-         "--format json does not fit --layout ms-swift"),
+        (["--target", "qwen2-vl", "--data-format", "json"],
+         "--data-format json does not fit --layout ms-swift"),
         (["--max-pixels", "1000"], "--max-pixels applies to the Qwen2-VL family targets only"),
     ],
 )

@@ -40,7 +40,7 @@ def dataset(tmp_path: Path) -> Path:
 
 
 def test_gallery_with_findings_is_offline_and_escaped(dataset: Path) -> None:
-    result = run_datakit(["preview", "data.json", "--out", "gallery", "--with-findings"],
+    result = run_datakit(["preview", "data.json", "--output", "gallery", "--with-findings"],
                          cwd=dataset)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
@@ -68,7 +68,7 @@ def test_gallery_with_findings_is_offline_and_escaped(dataset: Path) -> None:
 
 
 def test_urls_are_never_fetched_and_stale_pictures_go(dataset: Path) -> None:
-    first = run_datakit(["preview", "data.json", "--out", "g", "--no-findings",
+    first = run_datakit(["preview", "data.json", "--output", "g", "--no-findings",
                          "--sample", "3"], cwd=dataset)
     assert first.returncode == 0, first.stderr
     assert first.stdout.splitlines()[1] == "pictures not drawn: URL 1"
@@ -77,7 +77,7 @@ def test_urls_are_never_fetched_and_stale_pictures_go(dataset: Path) -> None:
     page = (dataset / "g" / "index.html").read_text(encoding="utf-8")
     assert "URL: not fetched (datakit never uses the network)" in page
     (dataset / "g" / "images" / "keep-me.txt").write_text("mine", encoding="utf-8")
-    again = run_datakit(["preview", "data.json", "--out", "g", "--no-findings", "--ids",
+    again = run_datakit(["preview", "data.json", "--output", "g", "--no-findings", "--ids",
                          "remote"], cwd=dataset)
     assert again.returncode == 0, again.stderr
     assert sorted(p.name for p in (dataset / "g" / "images").iterdir()) == ["keep-me.txt"]
@@ -86,15 +86,15 @@ def test_urls_are_never_fetched_and_stale_pictures_go(dataset: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "stderr"),
     [
-        (["nope.json", "--out", "o"],
+        (["nope.json", "--output", "o"],
          "datakit: error: nope.json: no such file\n  fix: check the path\n"),
-        (["data.json", "--out", "o", "--no-findings", "--ids", "clean,ghost"],
+        (["data.json", "--output", "o", "--no-findings", "--ids", "clean,ghost"],
          "datakit: error: no record has the id(s) ghost\n"
          "  fix: check the ids (they are matched as text, exactly)\n"),
-        (["data.json", "--out", "o", "--with-findings", "--no-findings"],
+        (["data.json", "--output", "o", "--with-findings", "--no-findings"],
          "datakit: error: --with-findings needs the validation run that --no-findings skips\n"
          "  fix: drop one of the two options\n"),
-        (["data.json", "--out", "o", "--font", "missing.ttf"],
+        (["data.json", "--output", "o", "--font", "missing.ttf"],
          "datakit: error: font file missing.ttf not found\n"
          "  fix: give a .ttf/.ttc/.otf file, or leave --font out\n"),
     ],
@@ -105,8 +105,8 @@ def test_usage_errors_exit_2(dataset: Path, args: list[str], stderr: str) -> Non
     assert (result.returncode, result.stdout, result.stderr) == (2, "", stderr)
 
 
-def test_out_is_required(dataset: Path) -> None:
+def test_output_is_required(dataset: Path) -> None:
     result = run_datakit(["preview", "data.json"], cwd=dataset)
     assert result.returncode == 2
-    assert "Missing option '--out'" in result.stderr
+    assert "Missing option '--output' / '-o'" in result.stderr
     assert "Traceback" not in result.stderr

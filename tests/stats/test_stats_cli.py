@@ -26,7 +26,7 @@ def readme(tmp_path: Path) -> Path:
 
 
 def test_json_figures_and_parquet_rows(readme: Path) -> None:
-    result = _datakit(["stats", "r.json", "--format", "json", "--parquet", "rows.parquet"],
+    result = _datakit(["stats", "r.json", "--output-format", "json", "--parquet", "rows.parquet"],
                       cwd=readme)
     assert (result.returncode, result.stderr) == (0, "")
     doc = json.loads(result.stdout)
@@ -81,7 +81,7 @@ def test_a_file_that_stops_early_exits_1(tmp_path: Path) -> None:
     (tmp_path / "cut.json").write_text(
         '[{"id": "a", "conversations": [{"from": "user", "value": "hi"}]}, {"id": ',
         encoding="utf-8")
-    result = _datakit(["stats", "cut.json", "--format", "json", "--no-findings"], cwd=tmp_path)
+    result = _datakit(["stats", "cut.json", "--output-format", "json", "--no-findings"], cwd=tmp_path)
     assert result.returncode == 1
     doc = json.loads(result.stdout)
     assert doc["samples"] == 1
@@ -95,11 +95,11 @@ def test_a_file_that_stops_early_exits_1(tmp_path: Path) -> None:
                                     "  fix: check the path\n"),
         (["stats"], "datakit: error: no dataset files given\n"
                     "  fix: datakit stats FILE [FILE ...]\n"),
-        (["stats", "r.json", "--output", "o.json"],
+        (["stats", "r.json", "--output-format", "yaml"],
          "Usage: datakit stats [OPTIONS] [FILES]...\nTry 'datakit stats --help' for help.\n\n"
-         "Error: --output needs --format json\n"),
+         "Error: Invalid value for '--output-format': 'yaml' is not one of 'text', 'json'.\n"),
     ],
-    ids=["missing-file", "no-files", "output-needs-json"],
+    ids=["missing-file", "no-files", "unknown-format"],
 )
 def test_usage_errors_exit_2(readme: Path, args: list[str], stderr: str) -> None:
     result = _datakit(args, cwd=readme)

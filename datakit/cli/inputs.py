@@ -1,0 +1,39 @@
+"""The datasets a command reads: files named, folders searched as ``datakit validate`` searches
+them (include/exclude, hidden folders and plain JSON objects or Parquet tables that hold no
+records skipped, with a note on stderr)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from datakit.errors import InputError
+from datakit.report.safe import printable
+from datakit.validation.settings import Settings
+
+
+def dataset_paths(files: tuple[Path, ...], settings: Settings, command: str) -> list[str]:
+    """The dataset files meant by ``files``: a file named is read whatever it holds (a mistake
+    is reported, not skipped); a folder gives the datasets in it, in sorted order."""
+    from datakit.validation.files import select_dataset_files
+
+    if not files:
+        raise InputError("no dataset files given", fix=f"datakit {command} FILE [FILE ...]")
+    for path in files:
+        if str(path) == "-":
+            raise InputError(f"datakit {command} reads files and folders, not standard input",
+                             fix="save the data to a file first (datakit validate reads '-')")
+        if not path.exists():
+            raise InputError(f"{path}: no such file", fix="check the path")
+    selection = select_dataset_files(files, settings)
+    for skipped, why in selection.not_datasets:
+        click.echo(f"datakit: skipped {printable(skipped)}: {printable(why)}", err=True)
+    if selection.empty_folders:
+        folders = ", ".join(repr(f) for f in selection.empty_folders)
+        raise InputError(
+            f"no dataset files in {folders}",
+            fix="datakit reads .json (one array), .jsonl, .json.gz, .jsonl.gz and .parquet; "
+            "check the folder, and include/exclude in [tool.datakit]",
+        )
+    return selection.files
