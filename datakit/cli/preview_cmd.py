@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from datakit.cli.grammar import GrammarCommand
-from datakit.cli.options import split_codes
+from datakit.cli.options import family_options, family_overrides, split_codes
 
 
 @click.command(cls=GrammarCommand, renamed={"--out": "--output"})
@@ -16,8 +16,10 @@ from datakit.cli.options import split_codes
               help="Folder for index.html and images/ (created if needed).")
 @click.option("--sample", type=click.IntRange(min=1),
               help="A seeded random N of the candidates (default: 20, or every sample "
-              "named by --ids).")
+              "named by --ids, or with --with-findings every sample with findings).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --sample.")
+@click.option("--page-size", type=click.IntRange(min=1), default=25, show_default=True,
+              help="Samples per gallery page.")
 @click.option("--ids", multiple=True, help="Only samples with these ids (comma lists).")
 @click.option("--with-findings", is_flag=True, help="Only samples that validation flags.")
 @click.option("--no-findings", is_flag=True,
@@ -32,12 +34,14 @@ from datakit.cli.options import split_codes
 @click.option("--config", type=click.Path(path_type=Path),
               help="A pyproject.toml (or TOML file) with [tool.datakit] for the validation run.")
 @click.option("--max-len", type=click.IntRange(min=1), help="The trainer's model_max_length.")
+@family_options
 @click.option("--tokenizer", help="A Qwen-VL model directory or a qwen.tiktoken file.")
 def preview(
     files: tuple[Path, ...],
     out_dir: Path,
     sample: int | None,
     seed: int,
+    page_size: int,
     ids: tuple[str, ...],
     with_findings: bool,
     no_findings: bool,
@@ -47,11 +51,20 @@ def preview(
     config: Path | None,
     max_len: int | None,
     tokenizer: str | None,
+    target: str | None,
+    framework: str | None,
+    min_pixels: int | None,
+    max_pixels: int | None,
+    truncation_strategy: str | None,
 ) -> int:
     """Draw chosen samples' boxes on their images and write an offline HTML gallery.
 
     Boxes are drawn on the pixels the model sees (the stored image, no EXIF
-    rotation), mapped from the 0..999 grid with v / 1000 * size.
+    rotation), mapped from the 0..999 grid with v / 1000 * size; a file of the
+    Qwen2-VL family is read for its target (--target/--framework, or auto as
+    validate decides) and its boxes mapped from their own space (0..1000,
+    Qwen2.5-VL's resized pixels through the framework's resize, ms-swift's
+    real/norm1 objects).
 
     \b
     Exit codes: 0 written, 2 usage error (missing file, unknown id, ...),
@@ -66,10 +79,13 @@ def preview(
     from datakit.validation.settings import load_settings
 
     wanted = split_codes(ids)
-    settings = load_settings(config).with_overrides(
+    settings = load_settings(config)
+    settings = settings.with_overrides(
         max_len=max_len,
         image_root=str(image_root.resolve()) if image_root else None,
         tokenizer=tokenizer,
+        **family_overrides(target, framework, min_pixels, max_pixels, truncation_strategy,
+                           settings.target),
     )
     paths = dataset_paths(files, settings, "preview")
     terminate_cleanly()
@@ -80,8 +96,8 @@ def preview(
     check_not_inside(out_dir / IMAGES_DIR, inputs)
     if out_dir.is_dir():  # else it is created
         check_destination(out_dir / "index.html")
-    if sample is None and not wanted:
-        sample = 20
+    if sample is None and not wanted and not with_findings:
+        sample = 20  # with --with-findings: every sample with findings, page by page
     options = PreviewOptions(
         sample=sample,
         seed=seed,
@@ -91,6 +107,7 @@ def preview(
         settings=settings,
         max_side=max_side,
         font=str(font) if font is not None else None,
+        page_size=page_size,
     )
     result = write_preview(paths, out_dir, options)
     from datakit.report.safe import printable

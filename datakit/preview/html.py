@@ -35,7 +35,8 @@ article {{ display: flex; gap: 20px; background: #fff; border: 1px solid #d0d4da
 article.flagged {{ border-left: 6px solid #c1121f; }}
 .pictures {{ flex: 0 1 auto; max-width: 60%; display: flex; flex-direction: column; gap: 10px; }}
 figure {{ margin: 0; }}
-figure img {{ max-width: 100%; height: auto; display: block; border: 1px solid #ccc; }}
+figure img {{ max-width: 100%; height: auto; display: block; border: 1px solid #ccc;
+  image-rendering: pixelated; }}
 figcaption {{ font-size: 12px; color: #555; word-break: break-all; }}
 .unavailable {{ width: 240px; height: 120px; background: #e9ecef; border: 1px dashed #999;
   display: flex; align-items: center; justify-content: center; text-align: center;
@@ -101,28 +102,36 @@ class SampleView:
 
 
 def render_gallery(samples: Sequence[SampleView], title: str, notes: Sequence[str]) -> str:
-    """The whole ``index.html`` as text."""
+    """One page holding every sample (``pages.write_pages`` writes the paged gallery)."""
+    body = [sample_html(number, view) for number, view in enumerate(samples, 1)]
+    return page_html(title, notes, body, "", empty=not samples)
+
+
+def page_html(title: str, notes: Sequence[str], body: Sequence[str], extra_css: str,
+              empty: bool = False) -> str:
+    """A whole page: the header with ``notes``, the legend, then ``body``."""
     e = html.escape
     parts = [
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
-        f"<title>{e(title)}</title>\n<style>{CSS}{conversation.CSS}</style>\n</head>\n"
-        "<body>\n",
+        f"<title>{e(title)}</title>\n<style>{CSS}{conversation.CSS}{extra_css}</style>\n"
+        "</head>\n<body>\n",
         f"<header><h1>{e(title)}</h1>",
         *(f"<p>{e(note)}</p>" for note in notes),
         "</header>\n<main>\n",
         LEGEND,
     ]
-    if not samples:
+    if empty:
         parts.append("<p>No sample matched the selection.</p>\n")
-    parts.extend(_sample(number, view) for number, view in enumerate(samples, 1))
+    parts.extend(body)
     parts.append("</main>\n<footer>Made by datakit preview. Boxes are drawn on the pixels "
                  "the model sees: the stored image, without EXIF rotation.</footer>\n")
     parts.append("</body>\n</html>\n")
     return "".join(parts)
 
 
-def _sample(number: int, view: SampleView) -> str:
+def sample_html(number: int, view: SampleView) -> str:
+    """One sample's ``article``: its pictures beside its conversation."""
     e = html.escape
     flagged = " flagged" if view.findings or view.error else ""
     head = f"#{number} " + (f"id {view.record_id}" if view.record_id is not None else "no id")

@@ -18,8 +18,9 @@ from datakit.errors import InputError
 from datakit.io.records import FileProblem
 from datakit.preview.cut import mark_cuts
 from datakit.preview.fonts import LabelFont, find_cjk_font, load_label_font
-from datakit.preview.html import PictureView, SampleView, render_gallery
+from datakit.preview.html import PictureView, SampleView
 from datakit.preview.layout import PlannedPicture, plan_sample
+from datakit.preview.pages import PAGE_SIZE, remove_stale_pages, write_pages
 from datakit.preview.select import Chosen, select_samples
 from datakit.validation.settings import Settings
 
@@ -48,6 +49,7 @@ class PreviewOptions:
     max_side: int = 1024
     font: str | None = None
     labels: bool = True
+    page_size: int = PAGE_SIZE
 
 
 @dataclass
@@ -65,6 +67,7 @@ class PreviewResult:
     font_cjk: bool = False
     cjk_labels: bool = False
     problems: list[FileProblem] = field(default_factory=list)
+    pages: int = 0  # filter pages written besides index.html
 
 
 def write_preview(
@@ -121,11 +124,9 @@ def write_preview(
     if found is not None:
         notes.extend(f"{f.location.file}: {f.code} {f.name}: {f.message}"
                      for f in found.file_level[:_FILE_NOTES])
-    from datakit.io.atomic import atomic_writer
-
-    page = render_gallery(views, "datakit preview", notes)
-    with atomic_writer(result.index_html) as handle:
-        handle.write(page.encode("utf-8"))
+    written_pages = write_pages(out, views, "datakit preview", notes, options.page_size)
+    remove_stale_pages(out, written_pages)
+    result.pages = len(written_pages)
     return result
 
 
@@ -285,6 +286,8 @@ def _notes(
         how.append("samples with findings")
     if options.sample is not None:
         how.append(f"a random {options.sample} (seed {options.seed})")
+    if shown > options.page_size:
+        how.append(f"{options.page_size} per page")
     font_note = f"Label font: {font.name}." if font.cjk else (
         f"Label font: {font.name}, which has no Chinese glyphs (install fonts-noto-cjk or "
         "pass --font)."
