@@ -23,9 +23,8 @@ from datakit.findings import Finding
 from datakit.io.records import FileProblem
 from datakit.validation import registry
 from datakit.validation.dataset_pass import DatasetPass
-from datakit.validation.engine import Progress, _file_finding
-from datakit.validation.finding_cap import DEFAULT_LIMIT, FindingCap, position_key
-from datakit.validation.folds import fold_all
+from datakit.validation.engine import Progress, _file_finding, finish_report
+from datakit.validation.finding_cap import DEFAULT_LIMIT, FindingCap
 from datakit.validation.holdout import load_holdout
 from datakit.validation.report import FileSummary, Report
 from datakit.validation.settings import Settings
@@ -77,20 +76,8 @@ def validate_on_ray(
             progress(summary.path, summary.records)
     if dataset.want_ids or dataset.want_samples:
         _dataset_findings(ray, job_ref, names, key_refs, parts, cap)
-    findings, omitted = fold_all(cap, dataset, summaries, severities, settings)
-    file_order = {s.path: s.order for s in summaries}
-    findings.sort(key=lambda f: (file_order.get(f.location.file, 1 << 30), position_key(f)))
-    return Report(
-        findings=findings,
-        files=summaries,
-        severities=severities,
-        settings=settings,
-        elapsed_s=time.perf_counter() - started,
-        token_lengths=token_lengths,
-        image_refs=sum(s.image_refs for s in summaries),
-        omitted=omitted,
-        max_findings_per_rule=limit,
-    )
+    return finish_report(cap, dataset, summaries, token_lengths, severities, settings, limit,
+                         started, dict(zip(names, map(str, paths), strict=True)))
 
 
 def _merge(result: ShardResult, summary: FileSummary, cap: FindingCap, dataset: DatasetPass,
