@@ -10,6 +10,7 @@ from typing import IO, Any
 
 import click
 
+from datakit.cli.engine_options import check_engine, engine_options
 from datakit.cli.grammar import GrammarCommand, progress_option
 from datakit.cli.options import family_options, family_overrides
 from datakit.errors import InputError
@@ -61,6 +62,7 @@ PROGRESS_EVERY = 1024  # samples between progress updates: a redraw per sample w
 @click.option("--jobs", "-j", type=click.IntRange(min=0, max=MAX_JOBS),
               help="Worker processes (0 = all cores).")
 @progress_option
+@engine_options
 def tokens(
     files: tuple[Path, ...],
     output_format: str,
@@ -76,6 +78,8 @@ def tokens(
     truncation_strategy: str | None,
     image_root: Path | None,
     progress: bool | None,
+    engine: str,
+    ray_address: str | None,
 ) -> int:
     """Exact token counts per sample, as Qwen-VL's tokenizer and finetune.py compute them.
 
@@ -111,7 +115,12 @@ def tokens(
         raise click.UsageError("--output writes JSON lines; the text summary goes to the "
                                "terminal (drop --output-format text, or --output)")
     QwenTokenCounter.load(settings.tokenizer)  # a missing vocabulary fails here, with its fix
+    check_engine(engine, ray_address)
     run = _Run(settings.max_len, settings.tokenizer, settings.jobs or default_jobs(), settings)
+    if engine == "ray":
+        from datakit.cli.tokens_ray import RayRun
+
+        run = RayRun(run.max_len, run.tokenizer, run.jobs, settings, address=ray_address)
     with progress_callback(progress) as callback:
         run.progress = callback
         _write(run, paths, output_format, output)
