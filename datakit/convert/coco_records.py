@@ -194,18 +194,20 @@ def _grid_groups(
     for (ann_id, name, x, y, w, h, crowd), (grid, clipped, degenerate) in zip(
         item.boxes, grids, strict=True
     ):
-        if crowd and not options.include_crowd:
-            tally.skip(
-                "annotation",
-                "crowd",
-                f"{image_label(item.image)}: annotation {ann_id} is a crowd region (iscrowd 1)",
-            )
-            continue
+        # an empty box is unusable whatever the options, so that reason wins over crowd
+        # (and the advice for an empty output never says --include-crowd in vain)
         if degenerate:
             tally.skip(
                 "annotation",
                 f"degenerate-{DEGENERATE_NAMES[degenerate]}",
                 _box_label(item, ann_id, (x, y, w, h)),
+            )
+            continue
+        if crowd and not options.include_crowd:
+            tally.skip(
+                "annotation",
+                "crowd",
+                f"{image_label(item.image)}: annotation {ann_id} is a crowd region (iscrowd 1)",
             )
             continue
         if clipped:

@@ -164,13 +164,6 @@ def _groups(
                        f"{image_label(item.image)}: annotation {ann_id}: category {name!r} "
                        "holds text the target's layout reads as structure")
             continue
-        if crowd and not options.include_crowd:
-            tally.skip(
-                "annotation",
-                "crowd",
-                f"{image_label(item.image)}: annotation {ann_id} is a crowd region (iscrowd 1)",
-            )
-            continue
         # The Qwen-VL rules judge the box in pixels (and cut it to the picture) ...
         grid = xywh_px_to_grid((x, y, w, h), width, height)
         degenerate = grid.degenerate if grid.degenerate != "empty-on-grid" else None
@@ -182,6 +175,13 @@ def _groups(
         if degenerate is not None or grid.xyxy_px_clipped is None:
             tally.skip("annotation", f"degenerate-{degenerate}",
                        _box_label(item, ann_id, (x, y, w, h)))
+            continue
+        if crowd and not options.include_crowd:
+            tally.skip(
+                "annotation",
+                "crowd",
+                f"{image_label(item.image)}: annotation {ann_id} is a crowd region (iscrowd 1)",
+            )
             continue
         if grid.clipped:
             tally.note("box-clipped", _box_label(item, ann_id, (x, y, w, h)))

@@ -142,13 +142,13 @@ def _turns(
     width, height = size
     for box in item.boxes:
         where = f"{label}: annotation {box.ann_id}"
-        if box.crowd and not options.include_crowd:
-            tally.skip("annotation", "crowd", f"{where} is a crowd region (iscrowd 1)")
-            continue
         grid = xyxy_px_to_grid(box.xyxy_px, width, height, options.rounding)
         if grid.degenerate is not None or grid.xyxy_norm1000 is None:
             tally.skip("annotation", f"degenerate-{grid.degenerate}",
                        f"{where}: box {list(box.xyxy_px)} on a {width:g}x{height:g} image")
+            continue
+        if box.crowd and not options.include_crowd:
+            tally.skip("annotation", "crowd", f"{where} is a crowd region (iscrowd 1)")
             continue
         if grid.clipped:
             tally.note("box-clipped", f"{where}: box {list(box.xyxy_px)}")
