@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
 from coco_checks import assert_valid_records
 from coco_family_checks import FAMILY, PANOPTIC, grid_floor, grounding_boxes, load
 
@@ -112,13 +113,16 @@ def test_transformers_panoptic_segments_things_and_stuff(tmp_path: Path) -> None
         assert "-merged" not in answer and "-other" not in answer and "floor-wood" not in answer
 
 
-def test_datumaro_panoptic_with_nothing_usable_is_an_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("target", [[], ["--target", "qwen2-vl"]])
+def test_datumaro_panoptic_with_nothing_usable_is_an_error(
+    tmp_path: Path, target: list[str]
+) -> None:
     # both segments are zero pixels high; one is also a crowd region
     out = tmp_path / "out.json"
     out.write_text("earlier output\n", encoding="utf-8")
     result = subprocess.run(
         [sys.executable, "-m", "datakit", "convert", "coco", str(DATUMARO_PANOPTIC), "-o",
-         str(out), "-q"],
+         str(out), "-q", *target],
         capture_output=True, text=True, check=False,
     )
     assert result.returncode == 1
