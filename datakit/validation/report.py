@@ -116,6 +116,25 @@ class Report:
             "findings": [f.as_dict() for f in self.findings],
         }
 
+    def __repr__(self) -> str:
+        # The token array and findings would print megabytes for a large run.
+        from datakit.validation.report_views import report_repr
+
+        return report_repr(self)
+
+    def _repr_html_(self) -> str:
+        from datakit.validation.report_views import report_html
+
+        return report_html(self)
+
+    def to_pandas(self) -> Any:
+        """A ``pandas.DataFrame`` with one row per listed finding and flat columns: code, name,
+        severity, message, file, line, column, record_index, record_id, json_path,
+        char_offset, fix."""
+        from datakit.validation.report_views import report_frame
+
+        return report_frame(self)
+
     def summary(self) -> str:
         """One line: counts by severity, records, files and token percentiles."""
         counts = self.counts()
