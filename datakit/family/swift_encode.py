@@ -10,6 +10,7 @@ Read from ``swift/template/base.py`` (``_preprocess_inputs``, ``_add_default_tag
 - consecutive messages of one role are joined; a leading answer gets an empty question;
 - every string of equal loss weight is tokenised as one piece; each picture is
   ``<|vision_start|><|image_pad|><|vision_end|>``, its one pad then widened to N;
+- a last answer that ends in a stop word (``<|endoftext|>``, ``<|im_end|>``) gets no suffix;
 - the first label is always -100;
 - over ``max_length``: ``delete`` drops the row, ``raise`` raises, ``left``/``right`` drop
   other tokens but never a pad token.
@@ -31,6 +32,9 @@ from datakit.family.template import (
 )
 
 SUFFIX = "<|im_end|>\n"
+# TemplateMeta.stop_words for the Qwen templates (QwenTemplateMeta's own, the suffix's last
+# token and the tokenizer's eos): a last answer ending in one of them gets no suffix.
+_STOP_WORDS = ("<|endoftext|>", "<|im_end|>")
 _VISION = "<|vision_start|><|image_pad|><|vision_end|>"
 # Template.special_tokens: split off before the tags are replaced, then joined back.
 _TAGS = (
@@ -93,7 +97,9 @@ def swift_encode(
         contexts.append((response.content, True))
         # A round's end is chat_sep (not supervised) or, last, the suffix (supervised);
         # _add_dynamic_eos then supervises the chat_sep right after an answer as well.
-        contexts.append((SUFFIX, index == len(rounds) - 1))
+        last = index == len(rounds) - 1
+        if not (last and response.content.endswith(_STOP_WORDS)):
+            contexts.append((SUFFIX, last))
     ids, labels = _encode_contexts(encoder, contexts, len(pad_counts))
     _add_dynamic_eos(ids, labels, encoder.encode(SUFFIX))
     if labels:

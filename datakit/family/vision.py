@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 from datakit.family.profiles import Framework, ModelProfile, VisionCost
 from datakit.family.spaces import Size
 
 MAX_ASPECT_RATIO = 200
+# Whose smart_resize a framework runs: the model's processor in transformers (LLaMA-Factory,
+# qwen-vl-finetune) or qwen-vl-utils' fetch_image (ms-swift).
+ResizeFlavour = Literal["transformers", "qwen-vl-utils"]
 
 
 class ImageTooSmall(ValueError):
@@ -33,22 +37,43 @@ class ResizeRule:
     # LLaMA-Factory's Qwen2VLPlugin._preprocess_image then widens a side below 28 px to 28 and
     # squeezes an aspect ratio above 200 to 180 (mm_plugin.py).
     pre_min_side_px: int | None = None
+    flavour: ResizeFlavour = "transformers"
 
 
 def smart_resize(
-    width_px: int, height_px: int, factor: int, min_pixels: int, max_pixels: int
+    width_px: int,
+    height_px: int,
+    factor: int,
+    min_pixels: int,
+    max_pixels: int,
+    flavour: ResizeFlavour = "transformers",
 ) -> Size:
-    """(width, height) after the processor's resize (transformers ``smart_resize``)."""
+    """(width, height) after ``smart_resize`` as ``flavour`` writes it.
+
+    transformers (image_processing_qwen2_vl.py, 4.57.6 and 5.x alike) rounds a side to the
+    nearest multiple of ``factor`` with no floor: a side under factor / 2 becomes 0, the area
+    falls under ``min_pixels`` and the picture is scaled up; its max_pixels branch keeps at
+    least one factor. Earlier releases refused very small sides outright instead.
+    qwen-vl-utils (0.0.14) is the reverse: at least one factor on the first rounding, none
+    in the max_pixels branch, where a side can floor to 0 and PIL then refuses the resize.
+    """
     if min(width_px, height_px) <= 0:
         raise ImageTooSmall(f"image is {width_px}x{height_px} pixels")
     if max(width_px, height_px) / min(width_px, height_px) > MAX_ASPECT_RATIO:
         raise ImageTooSmall(f"aspect ratio of {width_px}x{height_px} is above {MAX_ASPECT_RATIO}")
-    h_bar = max(factor, round(height_px / factor) * factor)
-    w_bar = max(factor, round(width_px / factor) * factor)
+    utils = flavour == "qwen-vl-utils"
+    floor_first = factor if utils else 0
+    floor_max = 0 if utils else factor
+    h_bar = max(floor_first, round(height_px / factor) * factor)
+    w_bar = max(floor_first, round(width_px / factor) * factor)
     if h_bar * w_bar > max_pixels:
         beta = math.sqrt(height_px * width_px / max_pixels)
-        h_bar = max(factor, math.floor(height_px / beta / factor) * factor)
-        w_bar = max(factor, math.floor(width_px / beta / factor) * factor)
+        h_bar = max(floor_max, math.floor(height_px / beta / factor) * factor)
+        w_bar = max(floor_max, math.floor(width_px / beta / factor) * factor)
+        if not h_bar or not w_bar:
+            raise ImageTooSmall(
+                f"{width_px}x{height_px} shrinks to {w_bar}x{h_bar} under max_pixels {max_pixels}"
+            )
     elif h_bar * w_bar < min_pixels:
         beta = math.sqrt(min_pixels / (height_px * width_px))
         h_bar = math.ceil(height_px * beta / factor) * factor
@@ -78,7 +103,7 @@ def resized_size_px(size_px: Size, rule: ResizeRule) -> Size:
     """(width, height) of the picture as the model sees it."""
     width_px, height_px = _pre_resize(*size_px, rule)
     return smart_resize(
-        width_px, height_px, rule.vision.factor_px, rule.min_pixels, rule.max_pixels
+        width_px, height_px, rule.vision.factor_px, rule.min_pixels, rule.max_pixels, rule.flavour
     )
 
 
@@ -116,6 +141,7 @@ def resize_rule(
     # The processor's own bounds (preprocessor_config.json) unless the framework sets others.
     low, high = vision.min_pixels, vision.max_pixels
     pre_max = pre_min = pre_side = None
+    flavour: ResizeFlavour = "transformers"
     if framework.name == "llama-factory":
         pre_max = LLAMAFACTORY_PRE_MAX_PIXELS if pre_max_pixels is None else pre_max_pixels
         pre_min = LLAMAFACTORY_PRE_MIN_PIXELS if pre_min_pixels is None else pre_min_pixels
@@ -126,6 +152,7 @@ def resize_rule(
         # the processor then runs with do_resize=False.
         factor = vision.factor_px
         low, high = SWIFT_MIN_TOKENS * factor * factor, SWIFT_MAX_TOKENS * factor * factor
+        flavour = "qwen-vl-utils"
     elif framework.name == "qwen-vl-finetune":
         # update_processor_pixels() writes data_args.min/max_pixels into the processor.
         low, high = FINETUNE_MIN_PIXELS, FINETUNE_MAX_PIXELS
@@ -136,4 +163,5 @@ def resize_rule(
         pre_max,
         pre_min,
         pre_side,
+        flavour,
     )

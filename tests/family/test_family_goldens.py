@@ -24,20 +24,6 @@ from datakit.family.vision import resize_rule
 GOLDEN_DIR = Path(__file__).resolve().parent.parent / "golden" / "family"
 FILES = sorted(GOLDEN_DIR.glob("*.jsonl.gz"))
 SHOWN = 5
-# Disagreements reported in the H3 findings and not yet fixed in datakit: transformers'
-# smart_resize rounds a side under factor/2 to 0 and then scales the picture up (qwen-vl-
-# finetune runs the HF processor's resize; datakit uses qwen-vl-utils' max(factor, ...)), and
-# one ms-swift Qwen3-VL sample whose uncut length differs by two tokens.
-KNOWN_IDS = {"qwen3-vl/ms-swift/69"}
-
-
-def _known(record: dict[str, Any]) -> bool:
-    if record["id"] in KNOWN_IDS:
-        return True
-    half = 16 if record["model"] == "qwen3-vl" else 14  # factor / 2: round() gives 0
-    return record["framework"] == "qwen-vl-finetune" and any(
-        min(size) < half for size in record["images"]
-    )
 
 
 def _sample(record: dict[str, Any]) -> Sample:
@@ -124,7 +110,7 @@ def test_datakit_agrees_with_the_real_trainer(path: Path) -> None:
     differing = []
     for record in records:
         problems = _compare(record["reference"], _ours(record))
-        if problems and not _known(record):
+        if problems:
             differing.append((record, problems))
     if differing:
         lines = [f"{len(differing)} of {len(records)} samples differ from the real trainer:"]

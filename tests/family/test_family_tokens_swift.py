@@ -94,3 +94,28 @@ def test_right_truncation_keeps_every_pad() -> None:
     # and <|vision_start|>; no answer token survives.
     assert (tokens.cut, tokens.kept_length, tokens.kept_label_count) == (
         "nothing-supervised", 360, 0)
+
+
+@pytest.mark.parametrize("stop", ["<|endoftext|>", "<|im_end|>"])
+def test_a_last_answer_ending_in_a_stop_word_gets_no_suffix(stop: str) -> None:
+    # Template._swift_encode adds the suffix only when the last answer does not end in one of
+    # template_meta.stop_words; an earlier answer keeps its chat_sep.
+    model = MODELS["qwen3-vl"]
+    stop_id = {"<|endoftext|>": 151643, "<|im_end|>": IM_END}[stop]
+    sample = Sample(
+        turns=(
+            Turn("user", (Text("Where is the dog?"),)),
+            Turn("assistant", (Text("On the sofa." + stop),)),
+            Turn("user", (Text("And the cat?"),)),
+            Turn("assistant", (Text("Outside." + stop),)),
+        ),
+        images=(),
+    )
+    encoded = encode_sample(sample, model, SWIFT, resize_rule(model, SWIFT), [])
+    prompt1 = [IM_START, USER, NL, *DOG, IM_END, NL, IM_START, ASSISTANT, NL]
+    prompt2 = [IM_START, USER, NL, *CAT, IM_END, NL, IM_START, ASSISTANT, NL]
+    first = [*SOFA, stop_id, IM_END, NL]
+    assert encoded.input_ids == [*prompt1, *first, *prompt2, *OUTSIDE, stop_id]
+    assert encoded.labels == [
+        *[-100] * len(prompt1), *first, *[-100] * len(prompt2), *OUTSIDE, stop_id
+    ]
