@@ -8,7 +8,9 @@ from typing import Any
 
 import click
 
+from datakit.cli.engine_options import check_engine, engine_options
 from datakit.cli.grammar import GrammarCommand, progress_option
+from datakit.cli.options import family_options, family_overrides
 from datakit.validation.settings import MAX_JOBS
 
 
@@ -23,7 +25,9 @@ from datakit.validation.settings import MAX_JOBS
 @click.option("--no-findings", is_flag=True,
               help="Do not run validation (faster; finding_codes is then null).")
 @click.option("--max-len", type=click.IntRange(min=1),
-              help="The trainer's model_max_length (default: config, else 2048).")
+              help="The trainer's model_max_length (default: config, else 2048 for Qwen-VL, "
+              "else the framework's).")
+@family_options
 @click.option("--tokenizer", help="A Qwen-VL model directory or a qwen.tiktoken file.")
 @click.option("--config", type=click.Path(path_type=Path),
               help="A pyproject.toml (or TOML file) with [tool.datakit] for the validation run.")
@@ -36,6 +40,7 @@ from datakit.validation.settings import MAX_JOBS
 @click.option("--jobs", "-j", type=click.IntRange(min=0, max=MAX_JOBS),
               help="Worker processes (0 = all cores).")
 @progress_option
+@engine_options
 def stats(
     files: tuple[Path, ...],
     output_format: str | None,
@@ -50,8 +55,19 @@ def stats(
     top: int,
     jobs: int | None,
     progress: bool | None,
+    target: str | None,
+    framework: str | None,
+    min_pixels: int | None,
+    max_pixels: int | None,
+    truncation_strategy: str | None,
+    engine: str,
+    ray_address: str | None,
 ) -> int:
-    """Token, image, box and text statistics of Qwen-VL datasets.
+    """Token, image, box and text statistics of Qwen-VL family datasets.
+
+    Each file is counted for its model and trainer (--target, --framework, or auto from its
+    layout and markup, as validate decides); Qwen2-VL, Qwen2.5-VL and Qwen3-VL token counts use
+    the framework's template and image sizes from the picture files.
 
     \b
     Exit codes: 0 done, 1 a file could not be read to its end (figures are
@@ -67,12 +83,19 @@ def stats(
 
     if output_format is None:
         output_format = "json" if output is not None else "text"
-    settings = load_settings(config).with_overrides(
+    check_engine(engine, ray_address)
+    collect: Any = collect_stats  # the two take the same arguments
+    if engine == "ray":
+        from datakit.distributed.stats import collect_on_ray as collect
+    settings = load_settings(config)
+    settings = settings.with_overrides(
         max_len=max_len,
         image_root=str(image_root.resolve()) if image_root else None,
         images=images,
         tokenizer=tokenizer,
         jobs=jobs,
+        **family_overrides(target, framework, min_pixels, max_pixels, truncation_strategy,
+                           settings.target),
     )
     paths = dataset_paths(files, settings, "stats")
     terminate_cleanly()
@@ -83,21 +106,24 @@ def stats(
         from datakit.stats.findings import find_by_sample
 
         with progress_callback(progress) as callback:
-            codes = find_by_sample(paths, settings, callback).codes()
+            codes = find_by_sample(paths, settings, callback, engine=engine,
+                                   ray_address=ray_address).codes()
     run: dict[str, Any] = {
         "max_len": settings.max_len,
         "tokenizer": settings.tokenizer,
         "jobs": settings.jobs or default_jobs(),
         "codes_by_sample": codes,
+        **({"address": ray_address} if engine == "ray" else {}),
+        "settings": settings,
     }
     with progress_callback(progress) as callback:
         if parquet_path is None:
-            accumulator = collect_stats(paths, progress=callback, **run)
+            accumulator = collect(paths, progress=callback, **run)
         else:
             from datakit.stats.parquet import SampleTableWriter
 
             with SampleTableWriter(parquet_path, settings.max_len, inputs=paths) as table:
-                accumulator = collect_stats(paths, progress=callback, on_sample=table.add, **run)
+                accumulator = collect(paths, progress=callback, on_sample=table.add, **run)
     result = accumulator.result(top_refs=top)
     _emit(result, output_format, output)
     incomplete = any(p["fatal"] for f in result["files"] for p in f["problems"])

@@ -51,7 +51,7 @@ def test_local_runs_never_import_ray(tmp_path: Path) -> None:
 
 def test_engine_ray_without_ray_says_how_to_install(tmp_path: Path) -> None:
     root = _data(tmp_path)
-    for command in ("validate",):
+    for command in ("validate", "tokens", "stats"):
         done = _run([command, "--engine", "ray", "a.jsonl"], root, block_ray=True)
         assert done.stderr.strip().splitlines()[-1].endswith(" 2"), done.stderr
         assert "--engine ray needs Ray, which is not installed" in done.stderr
