@@ -82,6 +82,11 @@ def _consider(path: str, settings: Settings, base: str, selection: Selection) ->
         if why is not None:
             selection.not_datasets.append((path, why))
             return
+    if not settings.include_configured and path.lower().endswith(".parquet"):
+        why = not_a_parquet_dataset(path)
+        if why is not None:
+            selection.not_datasets.append((path, why))
+            return
     selection.files.append(path)
 
 
@@ -125,6 +130,31 @@ def not_a_dataset(path: str) -> str | None:
         return None
     return (f"it starts a JSON object and its first {HEAD_BYTES >> 10} KiB hold no Qwen-VL "
             "records: not a dataset (an array of records)")
+
+
+# Columns of records that datakit judges: Qwen-VL and sharegpt conversations, ms-swift
+# messages, and the layouts X003 names (query/response, Alpaca).
+_RECORD_COLUMNS = ("conversations", "messages", "query", "instruction")
+
+
+def not_a_parquet_dataset(path: str) -> str | None:
+    """Why a Parquet file is not a dataset (a table without a column of records, such as the
+    rows ``datakit stats --parquet`` writes), or None when it may be one. Only the footer is
+    read; an unreadable file is left to the reader, which reports it."""
+    from datakit.io.source import open_binary
+
+    try:
+        import pyarrow.parquet as pq
+
+        # Opened as the readers open (a FIFO or device is refused, never read).
+        with open_binary(Path(path), path) as raw:
+            names = pq.read_schema(raw).names
+    except Exception:  # not Parquet, truncated, unreadable: the reader's finding
+        return None
+    if any(column in names for column in _RECORD_COLUMNS):
+        return None
+    shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+    return f"a Parquet table without a conversations column ({shown}), not a dataset"
 
 
 def _holds_records(document: dict[str, Any]) -> bool:
