@@ -81,3 +81,41 @@ def family_overrides(target: str | None, framework: str | None, min_pixels: int 
         "max_pixels": max_pixels,
         "truncation_strategy": truncation_strategy,
     }
+
+
+REPORT_FORMATS = ("full", "concise", "json", "github", "sarif")
+# ``--format`` named the report format of validate before ``--output-format``; in other
+# commands it names a data format, hence the new name.
+_OLD_REPORT_FORMATS = {"text": "full", "json": "json", "github": "github"}
+
+
+def report_options(command: F) -> F:
+    """``--output-format``, the deprecated ``--format``, ``--statistics`` and ``--exit-zero``."""
+    for option in reversed((
+        click.option("--output-format", "output_format", type=click.Choice(REPORT_FORMATS),
+                     help="Report format: full (grouped, with how to fix; the default), "
+                     "concise (path:line:col: CODE message), json, github (annotations and "
+                     "a job summary), sarif (SARIF 2.1.0 for code scanning)."),
+        click.option("--format", "old_format", type=click.Choice(sorted(_OLD_REPORT_FORMATS)),
+                     help="Deprecated: use --output-format (text is now full)."),
+        click.option("--statistics", is_flag=True,
+                     help="Counts per rule instead of the findings."),
+        click.option("--exit-zero", is_flag=True,
+                     help="Exit 0 even when there are findings (usage and internal errors "
+                     "still fail)."),
+    )):
+        command = option(command)
+    return command
+
+
+def report_format(output_format: str | None, old_format: str | None) -> str:
+    """The report format asked for, saying on stderr when the old ``--format`` was used."""
+    if old_format is None:
+        return output_format or "full"
+    new = _OLD_REPORT_FORMATS[old_format]
+    if output_format is not None and output_format != new:
+        raise click.UsageError(f"--format {old_format} and --output-format {output_format} "
+                               "disagree; give --output-format only")
+    click.echo(f"datakit: note: --format is deprecated; use --output-format {new}",
+               err=True)
+    return new

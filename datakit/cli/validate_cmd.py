@@ -9,7 +9,14 @@ from pathlib import Path
 import click
 
 from datakit.cli.engine_options import check_engine, engine_options
-from datakit.cli.options import family_options, family_overrides, split_codes
+from datakit.cli.fix_cmd import fix_before_validate, fix_options
+from datakit.cli.options import (
+    family_options,
+    family_overrides,
+    report_format,
+    report_options,
+    split_codes,
+)
 from datakit.errors import InputError
 from datakit.report.safe import printable
 from datakit.validation.finding_cap import DEFAULT_LIMIT
@@ -21,14 +28,15 @@ TERMINAL_LIMIT = 20
 
 @click.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--format", "output_format", type=click.Choice(["text", "json", "github"]),
-              default="text", show_default=True, help="Report format on stdout.")
+@report_options
 @click.option("--output", "-o", type=click.Path(path_type=Path),
               help="Write the report to this file (atomically) instead of stdout.")
 @click.option("--config", type=click.Path(path_type=Path),
               help="A pyproject.toml (or TOML file) with [tool.datakit]; default: the nearest "
               "pyproject.toml with that table.")
 @click.option("--select", multiple=True, help="Only these rule codes/prefixes (comma lists).")
+@click.option("--extend-select", multiple=True,
+              help="Check these too, on top of --select or the configured select list.")
 @click.option("--ignore", multiple=True, help="Skip these rule codes/prefixes (comma lists).")
 @click.option("--extend-ignore", multiple=True,
               help="Skip these too, on top of --ignore or the configured ignore list.")
@@ -61,12 +69,17 @@ TERMINAL_LIMIT = 20
               "those that include/exclude rule out or that plainly hold no dataset, instead "
               "of reporting them.")
 @engine_options
+@fix_options
 def validate(
     files: tuple[Path, ...],
-    output_format: str,
+    output_format: str | None,
+    old_format: str | None,
+    statistics: bool,
+    exit_zero: bool,
     output: Path | None,
     config: Path | None,
     select: tuple[str, ...],
+    extend_select: tuple[str, ...],
     ignore: tuple[str, ...],
     extend_ignore: tuple[str, ...],
     max_len: int | None,
@@ -95,13 +108,14 @@ def validate(
     files (include/exclude in [tool.datakit]).
 
     \b
-    Exit codes: 0 clean or warnings only, 1 errors (or warnings with --strict),
-    2 usage or configuration error, 3 internal error.
+    Exit codes: 0 clean or warnings only, 1 errors (or warnings with --strict;
+    never with --exit-zero), 2 usage or configuration error, 3 internal error.
     """
     from datakit.cli.progress import progress_callback
     from datakit.validation.files import select_dataset_files
     from datakit.validation.settings import load_settings
 
+    output_format = report_format(output_format, old_format)
     settings = load_settings(config)
     settings = settings.with_overrides(
         select=split_codes(select) or None,
@@ -119,9 +133,11 @@ def validate(
         **family_overrides(target, framework, min_pixels, max_pixels, truncation_strategy,
                            settings.target),
     )
-    if settings.max_findings_per_rule is None and output_format == "text" and output is None \
-            and sys.stdout.isatty():
+    if settings.max_findings_per_rule is None and output_format in ("full", "concise") \
+            and output is None and sys.stdout.isatty():
         settings = settings.with_overrides(max_findings_per_rule=TERMINAL_LIMIT)
+    if extend_select and settings.select:  # an empty select already checks every rule
+        settings = settings.with_overrides(select=settings.select + split_codes(extend_select))
     if extend_ignore:
         # Hooks fix some codes (the fast hook skips K) without dropping the project's own list.
         settings = settings.with_overrides(ignore=settings.ignore + split_codes(extend_ignore))
@@ -154,6 +170,7 @@ def validate(
         click.echo("datakit: no dataset files to check (see [tool.datakit] include/exclude)",
                    err=True)
         return 0
+    fix_before_validate(paths, settings, stdin=len(named) < len(files))
     from contextlib import ExitStack
 
     from datakit.cli.stdin_input import STDIN_NAME, stdin_copy
@@ -170,8 +187,10 @@ def validate(
         with progress_callback(progress) as callback:
             report = validate_files(paths, settings, callback, display, engine=engine,
                                     ray_address=ray_address)
-    _emit(report, output_format, output)
-    return report.exit_code()
+    from datakit.cli.report_out import emit_report
+
+    emit_report(report, output_format, output, statistics)
+    return 0 if exit_zero else report.exit_code()
 
 
 def _named_before(selected: str, earlier: tuple[Path, ...]) -> bool:
@@ -182,39 +201,3 @@ def _named_before(selected: str, earlier: tuple[Path, ...]) -> bool:
         if selected == text or selected.startswith(os.path.join(os.path.normpath(text), "")):
             return True
     return False
-
-
-def _emit(report: object, output_format: str, output: Path | None) -> None:
-    from datakit.validation.report import Report
-
-    assert isinstance(report, Report)
-    if output_format == "text" and output is None:
-        if not report.findings and not _colour_wanted():
-            # A clean run in a pre-commit hook or CI: the summary alone, without loading rich.
-            sys.stdout.write(f"{report.summary()} in {report.elapsed_s:.2f} s\n")
-            return
-        from rich.console import Console
-
-        from datakit.report.text import render_text
-        from datakit.validation.registry import RULES
-
-        render_text(report, Console(highlight=False, soft_wrap=True), RULES)
-        return
-    if output_format == "text":
-        raise click.UsageError("--output needs --format json or github")
-    from datakit.report.machine import render_github, render_json
-
-    text = render_json(report) if output_format == "json" else render_github(report)
-    if output is None:
-        sys.stdout.write(text)
-        return
-    from datakit.io.atomic import atomic_writer
-
-    with atomic_writer(output) as handle:
-        handle.write(text.encode("utf-8"))
-
-
-def _colour_wanted() -> bool:
-    """Whether rich would style the output: a terminal, or colour forced by the environment."""
-    forced = os.environ.get("FORCE_COLOR") or os.environ.get("TTY_COMPATIBLE") == "1"
-    return bool(forced) or sys.stdout.isatty()

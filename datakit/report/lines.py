@@ -17,20 +17,25 @@ Piece = tuple[str, str]  # (text, rich style; "" for none)
 
 def where(f: Finding) -> str:
     """``file:line:column`` as far as the finding knows them."""
+    text = printable(f.location.file)
+    at = line_column(f)
+    return f"{text}:{at}" if at else text
+
+
+def line_column(f: Finding) -> str:
+    """``line:column``, ``line``, or "" when the finding has no line (Parquet, a whole file)."""
     loc = f.location
-    text = printable(loc.file)
-    if loc.line is not None:
-        text += f":{loc.line}"
-        if loc.column is not None:
-            text += f":{loc.column}"
-    return text
+    if loc.line is None:
+        return ""
+    return f"{loc.line}:{loc.column}" if loc.column is not None else str(loc.line)
 
 
 def details(f: Finding, *, index: bool = True) -> list[str]:
-    """The record index, id and JSON path (with the offset into the value)."""
+    """The record index (unless the JSON path names it), id and JSON path (with the offset
+    into the value)."""
     loc = f.location
     parts = []
-    if index and loc.record_index is not None:
+    if index and loc.record_index is not None and not loc.json_path:
         parts.append(f"record {loc.record_index}")
     if loc.record_id is not None:
         parts.append(f"id {quoted(loc.record_id)}")
@@ -40,11 +45,14 @@ def details(f: Finding, *, index: bool = True) -> list[str]:
     return parts
 
 
-def finding_pieces(f: Finding) -> list[Piece]:
+def finding_pieces(f: Finding, *, with_file: bool = False) -> list[Piece]:
+    """A finding as the full report lists it under its file's heading (``with_file`` for a
+    line that stands alone)."""
     style = STYLE[f.severity.value]
+    at = where(f) if with_file else line_column(f)
     line: list[Piece] = [
-        (f"  {where(f)}: ", ""), (f.code, style), (" ", ""), (f.severity.value, style), (" ", ""),
-        (f.name, "bold"), (f": {printable(f.message)}", ""),
+        (f"  {at}: " if at else "  ", ""), (f.code, style), (" ", ""), (f.severity.value, style),
+        (" ", ""), (f.name, "bold"), (f": {printable(f.message)}", ""),
     ]
     parts = details(f)
     if parts:
@@ -52,8 +60,13 @@ def finding_pieces(f: Finding) -> list[Piece]:
     return line
 
 
-def finding_line(f: Finding) -> str:
-    return "".join(text for text, _ in finding_pieces(f))
+def finding_line(f: Finding, *, with_file: bool = False) -> str:
+    return "".join(text for text, _ in finding_pieces(f, with_file=with_file))
+
+
+def concise_line(f: Finding) -> str:
+    """``path:line:col: CODE message``, as ruff's concise format."""
+    return f"{where(f)}: {f.code} {printable(f.message)}"
 
 
 def more_line(code: str, count: int) -> str:

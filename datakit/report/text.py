@@ -1,4 +1,5 @@
-"""Human-readable report: findings grouped by file, then a table of counts per rule."""
+"""The full report: findings grouped under their file's name, a table of counts per rule, and
+how to fix each rule that fired, once."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from datakit.findings import Finding
-from datakit.report.lines import STYLE, Piece, finding_pieces, more_line
+from datakit.report.lines import STYLE, Piece, finding_pieces, more_line, where
 from datakit.report.safe import printable
 from datakit.validation.report import Report
 from datakit.validation.rule import Rule
@@ -77,10 +78,7 @@ def _table(report: Report) -> Table:
     for finding in report.findings:
         first.setdefault(finding.code, finding)
     for code, name, severity, count in report.counts_by_rule():
-        at = ""
-        if code in first:
-            loc = first[code].location
-            at = escape(printable(loc.file)) + (f":{loc.line}" if loc.line is not None else "")
+        at = escape(where(first[code])) if code in first else ""
         table.add_row(code, name, f"[{STYLE[severity]}]{severity}[/]", f"{count:,}", at)
     return table
 

@@ -117,14 +117,15 @@ def test_commits_through_the_published_hooks(make_repo: Callable[[], Repo]) -> N
     assert broken.returncode == 1, output
     assert _hook_lines(output) == [_status(name, "Failed") for name in HOOK_NAMES.values()]
 
-    b003 = ("  val.jsonl:2: B003 error box-corners-swapped: <box>(500,500),(100,100)</box>: "
-            "corners are not top-left, bottom-right (record 1, id 'v2', "
+    # under the file's heading, each finding at the value's line:column
+    b003 = ("  2:170: B003 error box-corners-swapped: <box>(500,500),(100,100)</box>: "
+            "corners are not top-left, bottom-right (id 'v2', "
             "$[1].conversations[1].value @19)")
-    i003 = ("  val.jsonl:3: I003 error image-missing: images/dog.png does not exist (looked for "
-            f"{repo.root / 'images' / 'dog.png'}) (record 2, id 'v3', "
+    i003 = ("  3:75: I003 error image-missing: images/dog.png does not exist (looked for "
+            f"{repo.root / 'images' / 'dog.png'}) (id 'v3', "
             "$[2].conversations[0].value @16)")
-    k002 = ("  val.jsonl:4: K002 error token-answer-cut: 446 tokens > max_len 400: the last "
-            "answer is cut (120 of 166 supervised tokens survive) (record 3, id 'v4', $[3])")
+    k002 = ("  4:1: K002 error token-answer-cut: 446 tokens > max_len 400: the last "
+            "answer is cut (120 of 166 supervised tokens survive) (id 'v4', $[3])")
     sections = _sections(output)
     assert _findings(sections["datakit-validate"]) == [b003, k002]
     assert _findings(sections["datakit-validate-images"]) == [b003, i003, k002]
@@ -164,6 +165,8 @@ def test_hooks_on_all_files_see_every_file_in_one_run(
     assert done.returncode == 1, output
     assert _findings(output) == [
         # pre-commit passes files in `git ls-files` order: more.json comes first.
-        "  train.json:2: D001 error duplicate-id: id 't1' is also used by more.json record 0 "
-        "(line 1) (record 0, id 't1', $[0])"
+        "  2:2: D001 error duplicate-id: id 't1' is also used by more.json record 0 "
+        "(line 1) (id 't1', $[0])"
     ]
+    headings = [x for x in output.splitlines() if x in ("more.json", "train.json")]
+    assert headings == ["train.json"]  # the only file with a finding

@@ -76,10 +76,11 @@ def datasets(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("d.json", f"d.json:2:18: F001 error invalid-json: {MESSAGE} (record 1, $[1])"),
-        ("d.jsonl", f"d.jsonl:2:18: F001 error invalid-json: {MESSAGE} (record 1, $[1])"),
+        # under the file's name, its heading
+        ("d.json", f"  2:18: F001 error invalid-json: {MESSAGE} ($[1])"),
+        ("d.jsonl", f"  2:18: F001 error invalid-json: {MESSAGE} ($[1])"),
         # (the end of line 2)
-        ("open.json", "open.json:2:5109: F001 error invalid-json: ends inside record 1 (which "
+        ("open.json", "  2:5109: F001 error invalid-json: ends inside record 1 (which "
                       "starts at line 2 column 1) before the array is closed (json.load fails) "
                       "(record 1)"),
     ],

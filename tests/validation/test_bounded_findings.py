@@ -44,12 +44,10 @@ def test_text_lists_n_per_rule_and_counts_the_rest(tmp_path: Path) -> None:
     assert lines[:9] == [
         "",
         "e.jsonl",
-        '  e.jsonl:1: S002 error conversations-missing: record has no "conversations" '
-        "(record 0, $[0])",
-        '  e.jsonl:1: S007 warning id-missing: record has no "id" (record 0, $[0])',
-        '  e.jsonl:2: S002 error conversations-missing: record has no "conversations" '
-        "(record 1, $[1])",
-        '  e.jsonl:2: S007 warning id-missing: record has no "id" (record 1, $[1])',
+        '  1:1: S002 error conversations-missing: record has no "conversations" ($[0])',
+        '  1:1: S007 warning id-missing: record has no "id" ($[0])',
+        '  2:1: S002 error conversations-missing: record has no "conversations" ($[1])',
+        '  2:1: S007 warning id-missing: record has no "id" ($[1])',
         "  3 more S002 findings not listed (--max-findings-per-rule 0 lists all)",
         "  3 more S007 findings not listed (--max-findings-per-rule 0 lists all)",
         "",
@@ -116,14 +114,15 @@ def test_json_counts_every_finding_and_says_how_many_are_listed(tmp_path: Path) 
 
 def test_github_annotates_ten_of_each_level_then_writes_log_lines(tmp_path: Path) -> None:
     _empty_records(tmp_path, 13)
-    out = _validate(tmp_path, "e.jsonl", "--format", "github", "--max-findings-per-rule", "12")
+    out = _validate(tmp_path, "e.jsonl", "--output-format", "github",
+                    "--max-findings-per-rule", "12")
     lines = out.stdout.splitlines()
     assert sum(x.startswith("::error ") for x in lines) == 10
     assert sum(x.startswith("::warning ") for x in lines) == 10
     plain = lines[20:]
-    assert plain[0] == "datakit: 4 more finding(s), not annotated (GitHub shows 10 of each level):"
-    assert plain[1] == ('datakit: e.jsonl:11: S002 error conversations-missing: record has no '
-                        '"conversations" (record 10, $[10])')
+    assert plain[0] == ("::notice title=datakit::4 more finding(s) not annotated (GitHub shows "
+                        "10 of each level per step); they are listed in the log")
+    assert plain[1] == 'datakit: e.jsonl:11:1: S002 record has no "conversations"'
     assert plain[5:] == [
         "datakit: e.jsonl: 1 more S002 finding not listed (--max-findings-per-rule 0 lists all)",
         "datakit: e.jsonl: 1 more S007 finding not listed (--max-findings-per-rule 0 lists all)",

@@ -32,12 +32,14 @@ def _write(path: Path, records: object) -> Path:
 
 def test_github_format_exact_output(tmp_path: Path) -> None:
     _write(tmp_path / "d.json", BROKEN)
-    out = _run(tmp_path, "d.json", "--format", "github", "--images", "none")
+    out = _run(tmp_path, "d.json", "--output-format", "github", "--images", "none")
     assert out.returncode == 1
     assert out.stdout.splitlines() == [
-        "::error file=d.json,line=2,title=S005 unknown-role::\"from\" is 'human'; the trainer "
+        # the value's own line and column (indent=1), not the record's "{"
+        "::error file=d.json,line=6,col=13,endLine=6,endColumn=20,title=S005 unknown-role::"
+        "\"from\" is 'human'; the trainer "
         "knows only \"user\" and \"assistant\" (use \"user\") (id 'a', $[0].conversations[0].from)",
-        "::error file=d.json,line=15,title=B002 box-out-of-grid::<box>(1,2),(3,1000)</box>: "
+        "::error file=d.json,line=24,col=15,title=B002 box-out-of-grid::<box>(1,2),(3,1000)</box>: "
         "1000 is off the 0..999 grid (id 'b', $[1].conversations[1].value @0)",
         "datakit: 2 error(s), 0 warning(s) in 2 record(s)",
     ]

@@ -145,7 +145,7 @@ def test_cli_names_what_it_skipped_and_passes(tmp_path: Path) -> None:
     _write(tmp_path / "package.json", {"name": "x"})
     _write(tmp_path / "data.json", [RECORD])
     done = _datakit(tmp_path, "package.json", "data.json", "--images", "none", "--ignore", "K",
-                    "--format", "github", "--skip-non-datasets")
+                    "--output-format", "github", "--skip-non-datasets")
     assert (done.returncode, done.stdout) == (0, "datakit: 0 error(s), 0 warning(s) in 1 record(s)\n")
     assert done.stderr == (f"datakit: skipped package.json: {NOT_RECORDS} (list it in "
                            "[tool.datakit] include to check it anyway)\n")
@@ -154,7 +154,7 @@ def test_cli_names_what_it_skipped_and_passes(tmp_path: Path) -> None:
 def test_cli_checks_a_configured_match_strictly(tmp_path: Path) -> None:
     _write(tmp_path / "pyproject.toml", '[tool.datakit]\ninclude = ["*.json"]\n')
     _write(tmp_path / "package.json", {"name": "x"})
-    done = _datakit(tmp_path, "package.json", "--images", "none", "--format", "github")
+    done = _datakit(tmp_path, "package.json", "--images", "none", "--output-format", "github")
     assert done.returncode == 1
     assert done.stdout.startswith("::error file=package.json,line=1,col=1,title=F002")
 
@@ -166,7 +166,7 @@ def test_extend_ignore_adds_to_the_configured_list(tmp_path: Path) -> None:
         {"from": "user", "value": "Hi"}, {"from": "assistant", "value": "Hello"}]}])
 
     def codes(*args: str) -> list[str]:
-        done = _datakit(tmp_path, "data.json", "--images", "none", "--format", "json", *args)
+        done = _datakit(tmp_path, "data.json", "--images", "none", "--output-format", "json", *args)
         return sorted({f["code"] for f in json.loads(done.stdout)["findings"]})
 
     assert codes() == []  # S007 (no id) is ignored by the project

@@ -56,7 +56,8 @@ def test_one_diagnosis_from_the_wrong_folder(tmp_path: Path) -> None:
         f"exist (looked for {tmp_path}/img/0.jpg)")
     assert finding["location"] == {"file": "d.json", "line": None, "column": None,
                                    "record_index": None, "record_id": None,
-                                   "json_path": None, "char_offset": None}
+                                   "json_path": None, "char_offset": None,
+                                   "end_line": None, "end_column": None}
     assert _codes(tmp_path, image_root="pictures") == []
 
 

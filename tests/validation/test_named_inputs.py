@@ -29,7 +29,7 @@ def _datakit(cwd: Path, *args: str, stdin: bytes | None = None,
     environment = {k: v for k, v in os.environ.items() if k != "PRE_COMMIT"}
     environment.update(env or {})
     done = subprocess.run([sys.executable, "-m", "datakit", "validate", "--images", "none",
-                           "--format", "github", *args], cwd=cwd, input=stdin,
+                           "--output-format", "github", *args], cwd=cwd, input=stdin,
                           capture_output=True, timeout=120, env=environment)
     return subprocess.CompletedProcess(done.args, done.returncode,
                                        done.stdout.decode(), done.stderr.decode())

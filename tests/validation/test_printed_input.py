@@ -65,11 +65,12 @@ def test_text_report_shows_a_hostile_path_on_one_line(tmp_path: Path) -> None:
     out = _validate(tmp_path)
     assert out.returncode == 1, out.stderr
     lines = out.stdout.splitlines()
-    finding = [x for x in lines if x.startswith("  d.json")]
+    assert "d.json" in lines  # the file's heading, then its findings by line:column
+    finding = [x for x in lines if x.startswith("  1:")]
     assert finding == [
-        "  d.json:1: I003 error image-missing: img/x\\n  forged.json:1: S001 error fake: "
+        "  1:96: I003 error image-missing: img/x\\n  forged.json:1: S001 error fake: "
         f"injected\\x1b[2J\\u202e.jpg does not exist (looked for {tmp_path}/img/x\\n  "
-        "forged.json:1: S001 error fake: injected\\x1b[2J\\u202e.jpg) (record 0, id "
+        "forged.json:1: S001 error fake: injected\\x1b[2J\\u202e.jpg) (id "
         "'id\\x1b]0;title\\x07', $[0].conversations[0].value @16)"
     ]
     assert not any(x.startswith("  forged.json") for x in lines)
@@ -79,11 +80,12 @@ def test_text_report_shows_a_hostile_path_on_one_line(tmp_path: Path) -> None:
 
 def test_github_annotations_escape_the_path(tmp_path: Path) -> None:
     _dataset(tmp_path)
-    out = _validate(tmp_path, "--format", "github")
+    out = _validate(tmp_path, "--output-format", "github")
     assert out.returncode == 1
     lines = out.stdout.splitlines()
     assert len(lines) == 2
-    assert lines[0].startswith("::error file=d.json,line=1,title=I003 image-missing::img/x\\n  ")
+    assert lines[0].startswith("::error file=d.json,line=1,col=96,title=I003 image-missing::"
+                               "img/x\\n  ")
     assert lines[1] == "datakit: 1 error(s), 0 warning(s) in 1 record(s)"
     for control in _CONTROLS[1:]:
         assert control not in out.stdout
@@ -91,7 +93,7 @@ def test_github_annotations_escape_the_path(tmp_path: Path) -> None:
 
 def test_json_keeps_the_exact_strings(tmp_path: Path) -> None:
     _dataset(tmp_path)
-    out = _validate(tmp_path, "--format", "json")
+    out = _validate(tmp_path, "--output-format", "json")
     finding = json.loads(out.stdout)["findings"][0]
     assert finding["message"].startswith(_PATH + " does not exist")
     assert finding["location"]["record_id"] == _ID
@@ -109,13 +111,13 @@ def test_file_names_with_markup_and_newlines(tmp_path: Path) -> None:
     assert "Traceback" not in out.stderr and "\x1b[31m" not in out.stderr
     heading = "a[/]\\n[bold]b\\x1b[31m.jsonl"
     assert heading in out.stdout.splitlines()
-    assert f"  {heading}:1: S002 error conversations-missing" in out.stdout
+    assert f"{heading}\n  1:1: S002 error conversations-missing" in out.stdout
     missing = subprocess.run(
         [sys.executable, "-m", "datakit", "validate", "no\nsuch\x1b[2J.json"],
         cwd=tmp_path, capture_output=True, text=True,
     )
     assert missing.returncode == 1  # F007 file-not-found
-    assert "  no\\nsuch\\x1b[2J.json: F007 error " in missing.stdout
+    assert "no\\nsuch\\x1b[2J.json\n  F007 error " in missing.stdout
     assert "\x1b" not in missing.stdout
 
 

@@ -43,14 +43,23 @@ def test_plain_and_coloured_reports_hold_the_same_text() -> None:
 def test_one_line_per_finding_with_its_location() -> None:
     report = _report()
     plain = _render(report, terminal=False)
+    files = {f.location.file for f in report.findings}
+    under: dict[str, list[str]] = {}  # the file's name is written once, as the heading
+    heading = ""
+    for x in plain.splitlines():
+        if x in files:
+            heading = x
+        elif x.startswith("  "):
+            under.setdefault(heading, []).append(x)
     for finding in report.findings:
         loc = finding.location
-        head = f"  {loc.file}" + (f":{loc.line}" if loc.line is not None else "")
-        line = next(x for x in plain.splitlines()
+        head = "  " + (f"{loc.line}:{loc.column}: " if loc.line is not None else "")
+        if loc.line is not None and loc.column is None:
+            head = f"  {loc.line}: "
+        line = next(x for x in under[loc.file]
                     if x.startswith(head) and f" {finding.code} " in x and finding.message in x)
         if loc.json_path:
             assert loc.json_path in line
-    files = {f.location.file for f in report.findings}
     assert sum(1 for x in plain.splitlines() if x in files) == len(files)  # a heading per file
 
 
