@@ -19,7 +19,7 @@ from datakit.findings import Finding, Location
 from datakit.io.json_spans import Incomplete, PathKey, Span, char_position, value_spans
 from datakit.io.source import char_count
 
-_FIRST_READ = 1 << 16
+_FIRST_READ = 1 << 12
 _MAX_RECORD_READ = 1 << 28
 _SEGMENT = re.compile(r"""\.([^.\[]+)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*"|'[^']*')\]""")
 
