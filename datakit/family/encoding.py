@@ -97,7 +97,7 @@ def _ranks(path: Path, expected_sha256: str | None) -> dict[bytes, int]:
 
 def load_encoder(model: ModelProfile, tokenizer: str | Path | None = None) -> FamilyTextEncoder:
     """The encoder of ``model`` over the Qwen vocabulary at ``tokenizer`` (a ``qwen.tiktoken``
-    file or a directory holding one; None for the copy installed with dashscope). Cached per
+    file or a directory holding one; None for the installed copy, sha256-checked). Cached per
     path and model. Raises ``VocabularyError`` with a fix when the vocabulary is missing."""
     known = _by_argument.get((tokenizer, model.name))
     if known is not None:

