@@ -11,6 +11,7 @@ Settings field names as keywords, with the commands' defaults::
     datakit.stats("samples/").data["tokens"]                     # what `datakit stats` shows
     datakit.preview("samples/grounding.json", "gallery/")        # an offline HTML gallery
     datakit.convert_coco("instances_val2017.json", "train.json")
+    datakit.convert_dialect("train.json", "train_q25.jsonl", target="qwen2.5-vl")
 
 ``import datakit`` stays light: each function loads what it needs when it is called.
 """
@@ -24,6 +25,7 @@ __version__ = "0.1.0"
 __all__ = [
     "__version__",
     "convert_coco",
+    "convert_dialect",
     "convert_refcoco",
     "preview",
     "stats",
@@ -33,7 +35,7 @@ __all__ = [
 
 if TYPE_CHECKING:  # what editors and type checkers see; at run time each loads on first use
     from datakit.api import preview, stats, tokens, validate
-    from datakit.api_convert import convert_coco, convert_refcoco
+    from datakit.api_convert import convert_coco, convert_dialect, convert_refcoco
 
 _LAZY = {
     "validate": "datakit.api",
@@ -42,6 +44,7 @@ _LAZY = {
     "preview": "datakit.api",
     "convert_coco": "datakit.api_convert",
     "convert_refcoco": "datakit.api_convert",
+    "convert_dialect": "datakit.api_convert",
 }
 
 

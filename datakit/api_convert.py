@@ -110,6 +110,58 @@ def convert_refcoco(files: PathArg | Sequence[PathArg], output: PathArg, *,
                      {"refs_by_split": dict(result.refs_by_split)})
 
 
+def convert_dialect(file: PathArg, output: PathArg, *, target: str,
+                    layout: str | None = None, min_pixels: int | None = None,
+                    max_pixels: int | None = None, source_target: str | None = None,
+                    source_layout: str | None = None, source_min_pixels: int | None = None,
+                    source_max_pixels: int | None = None,
+                    image_root: PathArg | None = None) -> Converted:
+    """Qwen-VL family data rewritten for another model (``target``: qwen-vl, qwen2-vl,
+    qwen2.5-vl, qwen3-vl) or layout (ms-swift, sharegpt, qwen-vl-finetune), boxes rescaled
+    exactly, as ``datakit convert dialect`` does; a record whose picture cannot be read is
+    skipped and tallied. A sharegpt ``output`` needs its dataset_info.json entry added by hand
+    (the command prints or merges it)."""
+    from datakit.api_results import Converted
+    from datakit.convert.image_files import size_reader
+    from datakit.convert.migrate import (
+        RECORD,
+        MigrateOptions,
+        Migration,
+        choose_source,
+        has_problems,
+        read_values,
+    )
+    from datakit.convert.tally import Tally
+    from datakit.convert.targets import resolve_target
+
+    source_file = Path(file)
+    if not source_file.is_file():
+        raise InputError(f"{source_file}: no such file", fix="check the path")
+    chosen = resolve_target(target, layout, min_pixels=min_pixels, max_pixels=max_pixels,
+                            v1_layout_only=False)
+    options = MigrateOptions(chosen, source_target, source_layout,  # type: ignore[arg-type]
+                             source_min_pixels, source_max_pixels)
+    source = choose_source(read_values(source_file), options.source_model)
+    tally = Tally()
+    root = Path(image_root) if image_root is not None else Path(".")
+    migration = Migration(options, source, tally, size_reader(root))
+
+    def records() -> Iterator[Any]:
+        yield from migration.records(read_values(source_file))
+        # Inside the atomic write: an unbalanced tally or nothing to write leaves no file.
+        tally.check_balanced()
+        if not tally.used[RECORD]:
+            raise InputError(f"no usable record in {source_file}; {output} not written",
+                             fix="datakit convert dialect shows the tally of what was skipped")
+
+    from datakit.io.atomic import write_json_array, write_jsonl
+
+    write = write_jsonl if chosen.output_format == "jsonl" else write_json_array
+    written = write(Path(output), records(), inputs=[source_file])
+    return Converted(Path(output), written, tally.as_dict(), has_problems(tally),
+                     {"source": source, "target": chosen.model.name, "layout": chosen.layout})
+
+
 def _languages(languages: str) -> tuple[str, ...]:
     from datakit.convert.prompts import required_languages
 

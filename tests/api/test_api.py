@@ -27,7 +27,8 @@ def samples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_help_lists_every_function() -> None:
     text = pydoc.render_doc(datakit, renderer=pydoc.plaintext)
-    for name in ("validate", "stats", "tokens", "preview", "convert_coco", "convert_refcoco"):
+    for name in ("validate", "stats", "tokens", "preview", "convert_coco", "convert_refcoco",
+                 "convert_dialect"):
         assert f"\n    {name}(" in text, name
 
 
@@ -123,3 +124,14 @@ def test_convert_refcoco_writes_what_the_command_writes(tmp_path: Path) -> None:
     _same_as_the_command(tmp_path / "api.json", ["refcoco", str(refs), "--split", "train,val"],
                          tmp_path)
     assert result.records > 0
+
+
+def test_convert_dialect_writes_what_the_command_writes(samples: Path) -> None:
+    out = samples / "api.jsonl"
+    result = datakit.convert_dialect("grounding.json", out, target="qwen2.5-vl")
+    cli = subprocess.run([sys.executable, "-m", "datakit", "convert", "dialect", "grounding.json",
+                          "-o", "cli.jsonl", "--target", "qwen2.5-vl", "-q"], cwd=samples,
+                         capture_output=True, text=True)
+    assert cli.returncode == 0, cli.stderr
+    assert out.read_bytes() == (samples / "cli.jsonl").read_bytes()
+    assert result.records == 7 and not result.input_problems
