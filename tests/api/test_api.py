@@ -42,7 +42,7 @@ def test_import_stays_light() -> None:
 def test_validate_reads_folders_and_takes_one_code_as_a_string(samples: Path) -> None:
     report = datakit.validate("broken/", select="B002")
     assert {f.code for f in report.findings} <= {"B002", "F001", "F002"}
-    assert [f.location.file for f in report.findings if f.code == "B002"][0] == \
+    assert next(f.location.file for f in report.findings if f.code == "B002") == \
         "broken/B002-box-out-of-grid.json"
     as_list = datakit.validate(["broken/"], select=["B002"])
     assert [f.as_dict() for f in as_list.findings] == [f.as_dict() for f in report.findings]
