@@ -94,3 +94,19 @@ def test_a_file_that_went_away_keeps_the_record_position(tmp_path: Path) -> None
         file="gone.json", line=3, record_index=0, json_path="$[0].conversations[0].from",
         record_offset=10, record_column=3))
     assert place_findings([finding], {"gone.json": str(tmp_path / "gone.json")}) == [finding]
+
+
+def test_a_clean_run_reads_nothing_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datakit.io import positions
+
+    reads: list[str] = []
+    real = positions._place_in_file
+    monkeypatch.setattr(positions, "_place_in_file",
+                        lambda path, found: reads.append(path) or real(path, found))
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps(_record("ok")) + "\n", encoding="utf-8")
+    assert validate([str(path)], images="none", ignore=("K",)).findings == []
+    assert reads == []
+    (tmp_path / "d.jsonl").write_text(json.dumps(_record("ok", role="human")) + "\n")
+    assert validate([str(tmp_path / "d.jsonl")], images="none", ignore=("K",)).findings
+    assert reads == [str(tmp_path / "d.jsonl")]  # the spy does see a run with findings
