@@ -136,7 +136,7 @@ def test_stats_and_tokens_escape_names_ids_and_messages(tmp_path: Path) -> None:
     assert stats.returncode == 0
     assert "e\\x1b[2Jvil.jsonl:2: is not valid UTF-8 from here on" in stats.stdout
     assert "\x1b" not in stats.stdout + stats.stderr
-    tokens = subprocess.run([sys.executable, "-m", "datakit", "tokens", name, "--format", "text"],
+    tokens = subprocess.run([sys.executable, "-m", "datakit", "tokens", name, "--output-format", "text"],
                             cwd=tmp_path, capture_output=True, text=True)
     assert tokens.returncode == 1
     assert "  e\\x1b[2Jvil.jsonl:1 id=\\x1b[31mX: KeyError: 'human'" in tokens.stdout.splitlines()
