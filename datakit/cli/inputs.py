@@ -1,9 +1,12 @@
 """The datasets a command reads: files named, folders searched as ``datakit validate`` searches
 them (include/exclude, hidden folders and plain JSON objects or Parquet tables that hold no
-records skipped, with a note on stderr)."""
+records skipped, with a note on stderr), and ``-`` for standard input where a command reads it."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -23,7 +26,8 @@ def dataset_paths(files: tuple[Path, ...], settings: Settings, command: str) -> 
     for path in files:
         if str(path) == "-":
             raise InputError(f"datakit {command} reads files and folders, not standard input",
-                             fix="save the data to a file first (datakit validate reads '-')")
+                             fix="save the data to a file first (validate, tokens and stats "
+                             "read '-')")
         if not path.exists():
             raise InputError(f"{path}: no such file", fix="check the path")
     selection = select_dataset_files(files, settings)
@@ -37,3 +41,24 @@ def dataset_paths(files: tuple[Path, ...], settings: Settings, command: str) -> 
             "check the folder, and include/exclude in [tool.datakit]",
         )
     return selection.files
+
+
+@contextmanager
+def paths_with_stdin(files: tuple[Path, ...], settings: Settings,
+                     command: str) -> Iterator[tuple[list[str], dict[str, str]]]:
+    """Like ``dataset_paths``, with ``-`` read from standard input (copied to a temporary
+    file, removed afterwards) in its place among the others; yields the paths and the names
+    to show for them (``<stdin>`` for the copy)."""
+    from datakit.cli.stdin_input import STDIN_NAME, stdin_copy
+
+    dashes = sum(1 for f in files if str(f) == "-")
+    if dashes > 1:
+        raise InputError("'-' (standard input) is named more than once", fix="name it once")
+    if not dashes:
+        yield dataset_paths(files, settings, command), {}
+        return
+    at = [str(f) for f in files].index("-")
+    before = dataset_paths(files[:at], settings, command) if at else []
+    after = dataset_paths(files[at + 1:], settings, command) if at + 1 < len(files) else []
+    with stdin_copy(sys.stdin.buffer) as copy:
+        yield [*before, copy, *after], {copy: STDIN_NAME}

@@ -73,17 +73,13 @@ def stats(
     Exit codes: 0 done, 1 a file could not be read to its end (figures are
     incomplete), 2 usage or configuration error, 3 internal error.
     """
-    from datakit.cli.inputs import dataset_paths
-    from datakit.cli.outputs import dataset_inputs, guard_outputs, settings_inputs
-    from datakit.cli.progress import progress_callback
-    from datakit.cli.signals import terminate_cleanly
-    from datakit.io.parallel import default_jobs
+    from datakit.cli.inputs import paths_with_stdin
     from datakit.stats.collect import collect_stats
     from datakit.validation.settings import load_settings
 
     if output_format is None:
         output_format = "json" if output is not None else "text"
-    check_engine(engine, ray_address)
+    check_engine(engine, ray_address, stdin=any(str(f) == "-" for f in files))
     collect: Any = collect_stats  # the two take the same arguments
     if engine == "ray":
         from datakit.distributed.stats import collect_on_ray as collect
@@ -97,7 +93,24 @@ def stats(
         **family_overrides(target, framework, min_pixels, max_pixels, truncation_strategy,
                            settings.target),
     )
-    paths = dataset_paths(files, settings, "stats")
+    with paths_with_stdin(files, settings, "stats") as (paths, names):
+        accumulator = _collect(collect, paths, names, settings, config, output, parquet_path,
+                               no_findings, progress, engine, ray_address)
+    result = accumulator.result(top_refs=top)
+    _emit(result, output_format, output)
+    incomplete = any(p["fatal"] for f in result["files"] for p in f["problems"])
+    return 1 if incomplete else 0
+
+
+def _collect(collect: Any, paths: list[str], names: dict[str, str], settings: Any,
+             config: Path | None, output: Path | None, parquet_path: Path | None,
+             no_findings: bool, progress: bool | None, engine: str,
+             ray_address: str | None) -> Any:
+    from datakit.cli.outputs import dataset_inputs, guard_outputs, settings_inputs
+    from datakit.cli.progress import progress_callback
+    from datakit.cli.signals import terminate_cleanly
+    from datakit.io.parallel import default_jobs
+
     terminate_cleanly()
     guard_outputs([("--output", output), ("--parquet", parquet_path)],
                   [*dataset_inputs(paths), *settings_inputs(config, settings.tokenizer)])
@@ -107,27 +120,23 @@ def stats(
 
         with progress_callback(progress) as callback:
             codes = find_by_sample(paths, settings, callback, engine=engine,
-                                   ray_address=ray_address).codes()
+                                   ray_address=ray_address, display_names=names).codes()
     run: dict[str, Any] = {
         "max_len": settings.max_len,
         "tokenizer": settings.tokenizer,
         "jobs": settings.jobs or default_jobs(),
         "codes_by_sample": codes,
         **({"address": ray_address} if engine == "ray" else {}),
+        **({"display_names": names} if names else {}),  # standard input: <stdin>
         "settings": settings,
     }
     with progress_callback(progress) as callback:
         if parquet_path is None:
-            accumulator = collect(paths, progress=callback, **run)
-        else:
-            from datakit.stats.parquet import SampleTableWriter
+            return collect(paths, progress=callback, **run)
+        from datakit.stats.parquet import SampleTableWriter
 
-            with SampleTableWriter(parquet_path, settings.max_len, inputs=paths) as table:
-                accumulator = collect(paths, progress=callback, on_sample=table.add, **run)
-    result = accumulator.result(top_refs=top)
-    _emit(result, output_format, output)
-    incomplete = any(p["fatal"] for f in result["files"] for p in f["problems"])
-    return 1 if incomplete else 0
+        with SampleTableWriter(parquet_path, settings.max_len, inputs=paths) as table:
+            return collect(paths, progress=callback, on_sample=table.add, **run)
 
 
 def _emit(result: dict[str, Any], output_format: str, output: Path | None) -> None:

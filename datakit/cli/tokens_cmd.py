@@ -92,7 +92,7 @@ def tokens(
     Exit codes: 0 every sample trains, 1 some sample makes training fail (or a
     file cannot be read to its end), 2 usage or configuration error, 3 internal error.
     """
-    from datakit.cli.inputs import dataset_paths
+    from datakit.cli.inputs import paths_with_stdin
     from datakit.cli.outputs import dataset_inputs, guard_outputs, settings_inputs
     from datakit.cli.progress import progress_callback
     from datakit.cli.signals import terminate_cleanly
@@ -107,23 +107,24 @@ def tokens(
         image_root=str(image_root.resolve()) if image_root else None,
         **family_overrides(target, framework, min_pixels, max_pixels, truncation_strategy,
                            settings.target))
-    paths = dataset_paths(files, settings, "tokens")
-    terminate_cleanly()
-    guard_outputs([("--output", output)],
-                  [*dataset_inputs(paths), *settings_inputs(config, settings.tokenizer)])
     if output is not None and output_format != "jsonl":
         raise click.UsageError("--output writes JSON lines; the text summary goes to the "
                                "terminal (drop --output-format text, or --output)")
-    QwenTokenCounter.load(settings.tokenizer)  # a missing vocabulary fails here, with its fix
-    check_engine(engine, ray_address)
-    run = _Run(settings.max_len, settings.tokenizer, settings.jobs or default_jobs(), settings)
-    if engine == "ray":
-        from datakit.cli.tokens_ray import RayRun
+    check_engine(engine, ray_address, stdin=any(str(f) == "-" for f in files))
+    with paths_with_stdin(files, settings, "tokens") as (paths, names):
+        terminate_cleanly()
+        guard_outputs([("--output", output)],
+                      [*dataset_inputs(paths), *settings_inputs(config, settings.tokenizer)])
+        QwenTokenCounter.load(settings.tokenizer)  # a missing vocabulary fails here
+        run = _Run(settings.max_len, settings.tokenizer, settings.jobs or default_jobs(),
+                   settings, names=names)
+        if engine == "ray":
+            from datakit.cli.tokens_ray import RayRun
 
-        run = RayRun(run.max_len, run.tokenizer, run.jobs, settings, address=ray_address)
-    with progress_callback(progress) as callback:
-        run.progress = callback
-        _write(run, paths, output_format, output)
+            run = RayRun(run.max_len, run.tokenizer, run.jobs, settings, address=ray_address)
+        with progress_callback(progress) as callback:
+            run.progress = callback
+            _write(run, paths, output_format, output)
     for problem in run.file_problems:
         where = f"{problem.file}:{problem.line}" if problem.line is not None else problem.file
         click.echo(f"datakit: {printable(where)}: {printable(problem.message)}\n"
@@ -162,6 +163,7 @@ class _Run:
     file_problems: list[FileProblem] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)  # what family files were counted for
     progress: Callable[[str, int], None] | None = None  # (file, samples done in it)
+    names: dict[str, str] = field(default_factory=dict)  # path -> name shown (<stdin>)
     _file: str = ""
     _file_start: int = 0
 
@@ -170,17 +172,19 @@ class _Run:
 
         with WorkerPool(self.jobs or default_jobs()) as pool:  # one for every large file
             for path in paths:
-                self._file, self._file_start = path, self.samples
+                self._file, self._file_start = self.names.get(path, path), self.samples
                 self._execute_one(pool, path, out)
                 if self.progress is not None:
-                    self.progress(path, self.samples - self._file_start)
+                    self.progress(self._file, self.samples - self._file_start)
 
     def _execute_one(self, pool: Any, path: str, out: IO[bytes] | None) -> None:
         from datakit.io.reader import records_only
         from datakit.qwenvl.token_rows import account_batch
 
         if wants_resolution(self.settings):
-            records, target = peek_target(records_only(path, self.file_problems), self.settings)
+            records, target = peek_target(records_only(path, self.file_problems,
+                                                       display_name=self.names.get(path)),
+                                          self.settings)
             if target is not None:
                 self._family(records, target, out)
                 return
@@ -216,7 +220,8 @@ class _Run:
         from datakit.io.reader import records_only
         from datakit.qwenvl.token_rows import make_task
 
-        for batch in batched(records_only(path, self.file_problems), BATCH_RECORDS):
+        records = records_only(path, self.file_problems, display_name=self.names.get(path))
+        for batch in batched(records, BATCH_RECORDS):
             yield make_task(self.max_len, self.tokenizer, batch)
 
     def _add(self, row: Row) -> None:

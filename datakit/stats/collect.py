@@ -36,8 +36,9 @@ def collect_stats(
     on_sample: OnSample | None = None,
     progress: Progress | None = None,
     settings: Settings | None = None,
+    display_names: Mapping[str, str] | None = None,
 ) -> StatsAccumulator:
-    """Analyse every record of ``paths``.
+    """Analyse every record of ``paths`` (shown as ``display_names`` says, e.g. ``<stdin>``).
 
     With ``settings`` whose target is not Qwen-VL (``auto`` included), each file's target is
     resolved from its first records as ``datakit validate`` resolves it, and a file in a
@@ -54,17 +55,18 @@ def collect_stats(
     stats.findings_checked = codes_by_sample is not None
     with WorkerPool(jobs or default_jobs()) as pool:  # one for every large file
         for path in paths:
-            display = str(path)
-            if settings is not None and _collect_family(display, settings, stats,
+            display = (display_names or {}).get(str(path), str(path))
+            if settings is not None and _collect_family(str(path), display, settings, stats,
                                                         codes_by_sample, on_sample, progress):
                 continue
-            big = jobs_for_file(display, jobs) > 1
-            _collect_file(display, pool if big else None, max_len, tokenizer, stats,
-                          codes_by_sample, on_sample, progress)
+            big = jobs_for_file(str(path), jobs) > 1
+            _collect_file(str(path), display, pool if big else None, max_len, tokenizer,
+                          stats, codes_by_sample, on_sample, progress)
     return stats
 
 
 def _collect_file(
+    path: str,
     display: str,
     pool: WorkerPool | None,
     max_len: int,
@@ -79,7 +81,7 @@ def _collect_file(
 
     file_stats = stats.start_file(display)
     problems: list[FileProblem] = []
-    tasks = _tasks(max_len, tokenizer, records_only(display, problems))
+    tasks = _tasks(max_len, tokenizer, records_only(path, problems, display_name=display))
     batches = pool.map(analyse_batch, tasks) if pool is not None else map(analyse_batch, tasks)
     for batch in batches:
         for facts in batch:
@@ -95,6 +97,7 @@ def _collect_file(
 
 
 def _collect_family(
+    path: str,
     display: str,
     settings: Settings,
     stats: StatsAccumulator,
@@ -111,7 +114,7 @@ def _collect_family(
     if not wants_resolution(settings):
         return False
     problems: list[FileProblem] = []
-    records, target = peek_target(records_only(display, problems), settings)
+    records, target = peek_target(records_only(path, problems, display_name=display), settings)
     if target is None:
         return False
     require_model(target, display)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +32,7 @@ def find_by_sample(
     *,
     engine: str = "local",
     ray_address: str | None = None,
+    display_names: Mapping[str, str] | None = None,
 ) -> SampleFindings:
     """Validate ``paths`` with ``settings`` (on ``engine``) and group the findings by (file,
     record index)."""
@@ -41,8 +42,8 @@ def find_by_sample(
     # image-missing findings into one about the whole file.
     settings = settings.with_overrides(max_findings_per_rule=0,
                                        ignore=(*settings.ignore, "I011"))
-    report = validate_files([str(p) for p in paths], settings, progress, engine=engine,
-                            ray_address=ray_address)
+    report = validate_files([str(p) for p in paths], settings, progress, display_names,
+                            engine=engine, ray_address=ray_address)
     grouped = SampleFindings()
     for finding in report.findings:
         index = finding.location.record_index

@@ -94,3 +94,29 @@ def test_convert_old_format_spelling_is_the_data_format(tmp_path: Path) -> None:
     result = _datakit(["convert", "coco", "--help"], tmp_path)
     assert "--data-format [json|jsonl]" in result.stdout
     assert "--format" not in result.stdout.replace("--data-format", "")
+
+
+def _with_stdin(args: list[str], cwd: Path, data: bytes) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "datakit", *args], cwd=cwd, input=data,
+                          capture_output=True, timeout=180)
+
+
+def test_tokens_and_stats_read_standard_input_as_stdin(data: Path) -> None:
+    lines = (SAMPLES / "grounding.jsonl").read_bytes()
+    tokens = _with_stdin(["tokens", "grounding.json", "-"], data, lines)
+    assert tokens.returncode == 0, tokens.stderr
+    files = [json.loads(line)["file"] for line in tokens.stdout.splitlines()]
+    assert files == ["grounding.json"] * 7 + ["<stdin>"] * 7
+    broken = (SAMPLES / "broken" / "B002-box-out-of-grid.json").read_bytes()
+    stats = _with_stdin(["stats", "-", "--output-format", "json"], data, broken)
+    assert stats.returncode == 0, stats.stderr
+    document = json.loads(stats.stdout)
+    assert [f["path"] for f in document["files"]] == ["<stdin>"]
+    assert document["findings"]["by_code"] == {"B002": 1}
+
+
+def test_preview_says_it_needs_a_file_for_standard_input(data: Path) -> None:
+    result = _with_stdin(["preview", "-", "-o", "g"], data, b"[]")
+    assert result.returncode == 2
+    assert result.stderr.decode().startswith(
+        "datakit: error: datakit preview reads files and folders, not standard input\n")
