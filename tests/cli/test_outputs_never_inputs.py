@@ -58,10 +58,10 @@ CASES: dict[str, tuple[list[str], str]] = {
         ["tokens", "d.json", "--tokenizer", "model", "-o", "model/qwen.tiktoken"],
         "refusing to write model/qwen.tiktoken: it is the --tokenizer file model/qwen.tiktoken"),
     "validate-report-is-dataset": (
-        ["validate", "d.json", "--format", "json", "-o", "d.json"],
+        ["validate", "d.json", "--output-format", "json", "-o", "d.json"],
         "refusing to write d.json: it is the input file d.json"),
     "validate-report-is-holdout": (
-        ["validate", "d.json", "--holdout", "rec.json", "--format", "json", "-o", "./rec.json"],
+        ["validate", "d.json", "--holdout", "rec.json", "--output-format", "json", "-o", "./rec.json"],
         "refusing to write rec.json: it is the --holdout file rec.json"),
     "preview-index-is-dataset": (
         ["preview", "gallery/index.html", "--output", "gallery", "--no-findings"],
