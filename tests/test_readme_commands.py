@@ -90,7 +90,7 @@ def test_sample_commands_end_as_stated(clone: Path) -> None:
 
 
 def _judged(samples: Path, clone: Path) -> tuple[list[str], dict[str, int]]:
-    result = _run("datakit validate . --format json", samples, clone)
+    result = _run("datakit validate . --output-format json", samples, clone)
     import json
 
     document = json.loads(result.stdout)

@@ -50,7 +50,7 @@ def test_validate_reads_folders_and_takes_one_code_as_a_string(samples: Path) ->
 
 def test_validate_matches_the_command(samples: Path) -> None:
     report = datakit.validate("broken/")
-    cli = subprocess.run([sys.executable, "-m", "datakit", "validate", "broken/", "--format",
+    cli = subprocess.run([sys.executable, "-m", "datakit", "validate", "broken/", "--output-format",
                           "json"], cwd=samples, capture_output=True, text=True)
     document = json.loads(cli.stdout)
     assert document["summary"]["findings"] == report.counts()
