@@ -1,25 +1,28 @@
 """Regenerate tests/golden/family/*.jsonl.gz: samples and what the real trainers make of them.
 
     python tests/tools/make_family_goldens.py --reference-python /tmp/famref/bin/python \\
-        --harness-dir /tmp/famref/harness [--count 400] [--seed 11]
+        --harness-dir /tmp/famref/harness [--count 400] [--seed 11] [--only MODEL--FRAMEWORK]
 
 For each model (qwen2-vl, qwen2.5-vl, qwen3-vl) and framework (llama-factory, ms-swift,
-qwen-vl-finetune) the corpus is generated here, deterministically: many picture sizes (tiny,
-huge, extreme aspect ratios), several pictures per sample, Chinese, emoji, special-token
-look-alikes and literal special tokens in text, multi-turn, system prompts and long answers.
+qwen-vl-finetune) the corpus is generated here, deterministically (the first N records of a
+larger ``--count`` are the same N): many picture sizes (tiny, thin sides around half the
+patch factor, a few of millions of pixels, extreme aspect ratios), several pictures per sample,
+Chinese, emoji, special-token look-alikes and literal special tokens in text, multi-turn,
+system prompts and long answers.
 
 The numbers come from the frameworks themselves, run in a separate environment that datakit never
-imports: ``--harness-dir`` must hold a module ``famref_harness.py`` with
+imports: ``--harness-dir`` is a built copy of tests/tools/family_harness/ (its README.md has
+the rebuild commands), whose ``famref_harness.py`` has
 ``encode(record, images_dir) -> {"input_ids", "labels", "grid_pads"}`` (or ``{"dropped": True}``)
-at ``record["options"]["max_len"]``, that
-runs LLaMA-Factory's template + ``Qwen2VLPlugin`` + ``SupervisedDatasetProcessor``, ms-swift's
-``get_template(...).encode`` and qwen-vl-finetune's ``preprocess_qwen_visual`` on real image
-files of the recorded sizes. This script holds no upstream code; without those arguments it only
-prints a few generated samples.
+at ``record["options"]["max_len"]``, running LLaMA-Factory's template + ``Qwen2VLPlugin`` +
+``SupervisedDatasetProcessor``, ms-swift's ``get_template(...).encode`` and qwen-vl-finetune's
+``preprocess_qwen_visual`` on real image files of the recorded sizes. This script holds no
+upstream code; without those arguments it only prints a few generated samples.
 
 Each sample is encoded twice: with no length limit, then at ``options.max_len``. The cut length
-is chosen from the uncut result so that cuts land inside pad runs, inside and just before
-answers, exactly at the end, far past everything, and at the framework's default. Per sample
+is chosen from the uncut result (``probe``) so that cuts land inside pad runs, inside and just
+before answers, exactly at the end, one short of it, far past everything, at a few tokens and
+at the framework's default. Per sample
 the golden holds the corpus record (``messages`` with ``<image>`` tags, ``images`` as
 [width, height], model, framework, options) and ``reference``: the uncut ``length``,
 ``label_count``, ``sha256`` of ``json.dumps(input_ids)`` and of ``json.dumps(labels)``,
@@ -117,36 +120,58 @@ SIZES = [
     (640, 428),
     (1000, 1000),
     (27, 300),
-    (4000, 3000),
     (1, 1),
     (13, 13),
     (28, 28),
     (29, 57),
     (224, 224),
     (800, 600),
-    (1920, 1080),
-    (1080, 1920),
     (3, 600),
     (3, 601),
     (5600, 28),
-    (6000, 30),
-    (100, 20000),
     (50, 50),
     (60, 60),
-    (2048, 2048),
-    (3000, 4000),
     (12, 900),
     (4096, 64),
     (333, 777),
     (769, 769),
     (768, 768),
     (1023, 17),
+    # thin and tiny sides around factor / 2 (14 for patch 14, 16 for patch 16): transformers'
+    # resize rounds them to 0 and scales up, qwen-vl-utils' keeps one factor
+    (7, 450),
+    (10, 1500),
+    (1500, 10),
+    (13, 700),
+    (14, 700),
+    (15, 900),
+    (900, 15),
+    (16, 640),
+    (17, 500),
+    (2, 3),
+    (1, 200),
+    (31, 31),
+    (32, 32),
+    (42, 42),
+    (3000, 15),
+]
+# Pictures of millions of pixels: the real processors spend seconds on each (ms-swift keeps up
+# to 12.8 million pixels), so they come rarely there; a few of them prove the rule.
+HUGE = [
+    (4000, 3000),
+    (3000, 4000),
+    (2048, 2048),
+    (100, 20000),
+    (1920, 1080),
+    (1080, 1920),
+    (6000, 30),
 ]
 
 
-def _size(rng: random.Random) -> list[int]:
-    # Huge pictures cost the reference run seconds each; a few of them prove the rule.
-    if rng.random() < 0.45:
+def _size(rng: random.Random, framework: str) -> list[int]:
+    if rng.random() < (0.02 if framework == "ms-swift" else 0.06):
+        width, height = rng.choice(HUGE)
+    elif rng.random() < 0.45:
         width, height = rng.choice(SIZES)
     else:
         width, height = rng.randrange(20, 1400), rng.randrange(20, 1400)
@@ -210,13 +235,25 @@ def _messages(rng: random.Random, framework: str) -> tuple[list[dict[str, str]],
         count = 0
         if turn == 0 or rng.random() < 0.3:
             count = rng.choice((0, 1, 1, 1, 2, 2, 3, 5)) if turn == 0 else 1
-        images.extend(_size(rng) for _ in range(count))
+        images.extend(_size(rng, framework) for _ in range(count))
         messages.append({"role": "user", "content": _user(rng, count)})
         messages.append({"role": "assistant", "content": _answer(rng)})
     return messages, images
 
 
-PROBES = ("default", "in-pads", "in-answer", "before-answer", "exact", "exact-minus-1", "tiny")
+# Weighted so that cuts inside pad runs, through answers and past everything each come often.
+PROBES = (
+    "default",
+    "past",
+    "in-pads",
+    "in-pads",
+    "in-answer",
+    "in-answer",
+    "before-answer",
+    "exact",
+    "exact-minus-1",
+    "tiny",
+)
 
 
 def _options(rng: random.Random, framework: str) -> dict[str, Any]:
@@ -285,6 +322,8 @@ def pick_max_len(item, ids, labels):
         return max(1, sup[0] - rng.randrange(0, 3))
     if probe == "exact":
         return n
+    if probe == "past":
+        return n + rng.randrange(1, 300)
     if probe == "exact-minus-1":
         return max(1, n - 1)
     if probe == "tiny":
@@ -361,6 +400,7 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=400, help="samples per model x framework")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--only", help="MODEL--FRAMEWORK: regenerate one file")
+    parser.add_argument("--out-dir", type=Path, default=GOLDEN_DIR)
     args = parser.parse_args()
     pairs = [(m, f) for m in MODELS for f in FRAMEWORKS]
     if args.only:
@@ -370,7 +410,7 @@ def main() -> int:
             print(json.dumps(item, ensure_ascii=False))
         print("(give --reference-python and --harness-dir to write the goldens)")
         return 0
-    GOLDEN_DIR.mkdir(parents=True, exist_ok=True)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         images_dir = Path(tmp) / "images"
         images_dir.mkdir()
@@ -392,7 +432,7 @@ def main() -> int:
                 ],
                 check=True,
             )
-            target = golden_path(model, framework)
+            target = args.out_dir / golden_path(model, framework).name
             partial = target.with_suffix(".tmp")
             with gzip.GzipFile(partial, "wb", mtime=0) as handle:
                 handle.write(out_file.read_bytes())
