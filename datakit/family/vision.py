@@ -50,12 +50,14 @@ def smart_resize(
 ) -> Size:
     """(width, height) after ``smart_resize`` as ``flavour`` writes it.
 
-    transformers (image_processing_qwen2_vl.py, 4.57.6 and 5.x alike) rounds a side to the
-    nearest multiple of ``factor`` with no floor: a side under factor / 2 becomes 0, the area
-    falls under ``min_pixels`` and the picture is scaled up; its max_pixels branch keeps at
-    least one factor. Earlier releases refused very small sides outright instead.
-    qwen-vl-utils (0.0.14) is the reverse: at least one factor on the first rounding, none
-    in the max_pixels branch, where a side can floor to 0 and PIL then refuses the resize.
+    transformers (models/qwen2_vl/image_processing_qwen2_vl.py, the same in 4.57.6 and 5.6.0,
+    which the fast and Qwen3-VL processors import) rounds a side to the nearest multiple of
+    ``factor`` with no floor: a side under factor / 2 becomes 0, the area falls under
+    ``min_pixels`` and the picture is scaled up; its max_pixels branch keeps at least one
+    factor. Earlier releases refused very small sides outright instead. qwen-vl-utils (0.0.14,
+    also the QwenLM/Qwen3-VL head of 2026-01-30) is the reverse: at least one factor on the
+    first rounding, none in the max_pixels branch, where a side can floor to 0 and PIL then
+    refuses the resize.
     """
     if min(width_px, height_px) <= 0:
         raise ImageTooSmall(f"image is {width_px}x{height_px} pixels")
