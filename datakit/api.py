@@ -18,7 +18,7 @@ from datakit.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
     from datakit.api_results import Stats, TokenCounts
-    from datakit.preview.run import PreviewResult
+    from datakit.gallery.run import PreviewResult
     from datakit.validation.report import Report
     from datakit.validation.settings import Settings
 
@@ -92,13 +92,13 @@ def stats(paths: Paths, *, findings: bool = True, top_refs: int = 20,
     ``parquet`` also writes one row per sample there (atomically)."""
     from datakit.api_results import Stats
     from datakit.io.parallel import default_jobs
-    from datakit.stats.collect import collect_stats
+    from datakit.statistics.collect import collect_stats
 
     chosen = resolve_settings(config, settings, **overrides)
     files = dataset_files(paths, chosen)
     codes = None
     if findings:
-        from datakit.stats.findings import find_by_sample
+        from datakit.statistics.findings import find_by_sample
 
         codes = find_by_sample(files, chosen).codes()
     run: dict[str, Any] = {"max_len": chosen.max_len, "tokenizer": chosen.tokenizer,
@@ -107,7 +107,7 @@ def stats(paths: Paths, *, findings: bool = True, top_refs: int = 20,
     if parquet is None:
         accumulator = collect_stats(files, **run)
     else:
-        from datakit.stats.parquet import SampleTableWriter
+        from datakit.statistics.parquet import SampleTableWriter
 
         with SampleTableWriter(Path(parquet), chosen.max_len, inputs=files) as table:
             accumulator = collect_stats(files, on_sample=table.add, **run)
@@ -165,7 +165,7 @@ def preview(paths: Paths, output: PathArg, *, sample: int | None = 20, seed: int
             settings: Settings | None = None, **overrides: Any) -> PreviewResult:
     """Draw samples' boxes on their images and write the offline gallery to the folder
     ``output`` (``index.html`` and ``images/``), as ``datakit preview`` does."""
-    from datakit.preview.run import PreviewOptions, write_preview
+    from datakit.gallery.run import PreviewOptions, write_preview
 
     chosen = resolve_settings(config, settings, **overrides)
     files = dataset_files(paths, chosen)

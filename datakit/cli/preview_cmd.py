@@ -73,9 +73,9 @@ def preview(
     from datakit.cli.inputs import dataset_paths
     from datakit.cli.outputs import dataset_inputs, settings_inputs
     from datakit.cli.signals import terminate_cleanly
+    from datakit.gallery.run import IMAGES_DIR, PreviewOptions, describe, write_preview
     from datakit.io.atomic import check_destination
     from datakit.io.targets import check_not_inside, check_targets
-    from datakit.preview.run import IMAGES_DIR, PreviewOptions, describe, write_preview
     from datakit.validation.settings import load_settings
 
     wanted = split_codes(ids)

@@ -74,7 +74,7 @@ def stats(
     incomplete), 2 usage or configuration error, 3 internal error.
     """
     from datakit.cli.inputs import paths_with_stdin
-    from datakit.stats.collect import collect_stats
+    from datakit.statistics.collect import collect_stats
     from datakit.validation.settings import load_settings
 
     if output_format is None:
@@ -116,7 +116,7 @@ def _collect(collect: Any, paths: list[str], names: dict[str, str], settings: An
                   [*dataset_inputs(paths), *settings_inputs(config, settings.tokenizer)])
     codes = None
     if not no_findings:
-        from datakit.stats.findings import find_by_sample
+        from datakit.statistics.findings import find_by_sample
 
         with progress_callback(progress) as callback:
             codes = find_by_sample(paths, settings, callback, engine=engine,
@@ -133,7 +133,7 @@ def _collect(collect: Any, paths: list[str], names: dict[str, str], settings: An
     with progress_callback(progress) as callback:
         if parquet_path is None:
             return collect(paths, progress=callback, **run)
-        from datakit.stats.parquet import SampleTableWriter
+        from datakit.statistics.parquet import SampleTableWriter
 
         with SampleTableWriter(parquet_path, settings.max_len, inputs=paths) as table:
             return collect(paths, progress=callback, on_sample=table.add, **run)

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from datakit.distributed.cluster import TaskLost, connect, ordered_map
-from datakit.stats.collect import OnSample, Progress, SampleKey, collect_stats
-from datakit.stats.sample import SampleFacts
-from datakit.stats.summary import FileStats, StatsAccumulator
+from datakit.statistics.collect import OnSample, Progress, SampleKey, collect_stats
+from datakit.statistics.sample import SampleFacts
+from datakit.statistics.summary import FileStats, StatsAccumulator
 
 
 def collect_on_ray(

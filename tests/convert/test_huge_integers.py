@@ -84,10 +84,15 @@ def test_each_coco_field_with_an_integer_too_long_for_int_is_a_tallied_skip(
 
 
 def test_the_command_exits_1_with_the_skip_in_its_report(tmp_path: Path) -> None:
-    (tmp_path / "coco.json").write_text(_coco_with(("annotations", 0, "bbox", 2), HUGE))
+    # a second, usable annotation: a run with nothing usable writes no output at all
+    document = json.loads(_coco_with(("annotations", 0, "bbox", 2), "0"))
+    document["annotations"].append({**COCO["annotations"][0], "id": 8})
+    text = json.dumps(document).replace('"bbox": [1, 2, 0, 40]', f'"bbox": [1, 2, {HUGE}, 40]')
+    (tmp_path / "coco.json").write_text(text)
     done = _datakit("convert", "coco", "coco.json", "-o", "out.json", "--report", "report.json",
                     "-q", cwd=tmp_path)
     assert (done.returncode, done.stderr) == (1, "")
+    assert (tmp_path / "out.json").exists()
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["tally"]["examples"]["annotation: malformed"] == [
         "coco.json: " + COCO_FIELDS[("annotations", 0, "bbox", 2)]]

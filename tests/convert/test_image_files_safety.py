@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from datakit.convert.image_files import ImageProblem, ImageSize, read_image_size, size_reader
+from datakit.gallery.picture_files import PictureFiles
 from datakit.io import safe_open
-from datakit.preview.picture_files import PictureFiles
 
 SYSTEM = "(never opened: reading one can block or change things)"
 
@@ -116,7 +116,7 @@ def test_convert_coco_skips_a_symlink_into_proc(root: Path) -> None:
 
 def test_a_font_under_proc_is_refused_before_it_is_loaded() -> None:
     from datakit.errors import InputError
-    from datakit.preview.fonts import find_cjk_font
+    from datakit.gallery.fonts import find_cjk_font
 
     with pytest.raises(InputError) as raised:
         find_cjk_font("/proc/self/environ")

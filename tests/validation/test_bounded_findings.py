@@ -16,7 +16,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from datakit.schema import load_schema
-from datakit.stats.findings import find_by_sample
+from datakit.statistics.findings import find_by_sample
 from datakit.validation import engine
 from datakit.validation.engine import validate_files
 from datakit.validation.settings import Settings

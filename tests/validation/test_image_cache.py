@@ -281,7 +281,7 @@ def test_cli_with_an_unusable_cache_folder_still_checks(tmp_path: Path) -> None:
     (tmp_path / "data.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
     done = subprocess.run(
         [sys.executable, "-m", "datakit", "validate", "data.jsonl", "--ignore", "K",
-         "--format", "github", "--cache-dir", "not-a-folder"],
+         "--output-format", "github", "--cache-dir", "not-a-folder"],
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )
     assert (done.returncode, done.stderr) == (1, "")

@@ -155,7 +155,7 @@ BOXES_IN_PIXELS = {"id": "a", "conversations": [
 def _validate(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "datakit", "validate", "d.json", "--images", "none", "--no-cache",
-         "--format", "json", *args],
+         "--output-format", "json", *args],
         cwd=folder, capture_output=True, text=True, check=False, timeout=120,
     )
 

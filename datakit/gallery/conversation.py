@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from datakit.findings import Finding
-from datakit.preview.cut import CutMark
-from datakit.preview.layout import SamplePlan, message_index
+from datakit.gallery.cut import CutMark
+from datakit.gallery.layout import SamplePlan, message_index
 from datakit.qwenvl.grammar import (
     Box,
     Image,

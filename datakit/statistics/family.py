@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from datakit.errors import InputError
 from datakit.io.parse import parse_record
 from datakit.io.records import RawRecord
-from datakit.stats.sample import SampleFacts, content_counts, digest, record_id
+from datakit.statistics.sample import SampleFacts, content_counts, digest, record_id
 
 if TYPE_CHECKING:
     from datakit.family.sample import Sample

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from datakit.findings import Finding
-from datakit.preview import conversation
-from datakit.preview.cut import CutMark
-from datakit.preview.layout import FAULT_COLOUR, PlannedBox, SamplePlan
+from datakit.gallery import conversation
+from datakit.gallery.cut import CutMark
+from datakit.gallery.layout import FAULT_COLOUR, PlannedBox, SamplePlan
 from datakit.qwenvl.picture_refs import pictures_text
 
 HEADER_COLOUR = "#1d3557"
@@ -151,7 +151,7 @@ def sample_html(number: int, view: SampleView) -> str:
         out.append("</ul>")
     out.extend(_faulty_boxes(view.plan.faulty))
     if view.plan.family is not None:
-        from datakit.preview.family_html import turns_html
+        from datakit.gallery.family_html import turns_html
 
         out.extend(turns_html(view.plan))
     else:

@@ -16,8 +16,8 @@ import pytest
 from conftest import run_datakit
 from PIL import Image
 
-from datakit.preview.html import ERROR_COLOUR, HEADER_COLOUR
-from datakit.preview.layout import PALETTE
+from datakit.gallery.html import ERROR_COLOUR, HEADER_COLOUR
+from datakit.gallery.layout import PALETTE
 
 
 def _browser() -> str | None:

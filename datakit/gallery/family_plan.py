@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from datakit.preview.layout import PlannedBox, PlannedPicture, SamplePlan, _colour
+from datakit.gallery.layout import PlannedBox, PlannedPicture, SamplePlan, _colour
 
 if TYPE_CHECKING:
     from datakit.family.sample import Sample

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from datakit.preview.conversation import messages_html
-from datakit.preview.cut import CutMark, find_cut, mark_cuts
-from datakit.preview.layout import plan_sample
+from datakit.gallery.conversation import messages_html
+from datakit.gallery.cut import CutMark, find_cut, mark_cuts
+from datakit.gallery.layout import plan_sample
 from datakit.qwenvl.tokens import QwenTokenCounter
 from datakit.validation.settings import Settings
 

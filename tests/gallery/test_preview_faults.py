@@ -19,8 +19,8 @@ from conftest import colour_rect, is_outline, run_datakit
 from PIL import Image
 
 from datakit.findings import Finding, Location, Severity
-from datakit.preview.draw import dash_px, draw_boxes, outline_px
-from datakit.preview.layout import FAULT_COLOUR, PALETTE, PlannedBox, label_slot, plan_sample
+from datakit.gallery.draw import dash_px, draw_boxes, outline_px
+from datakit.gallery.layout import FAULT_COLOUR, PALETTE, PlannedBox, label_slot, plan_sample
 
 GREY = (128, 128, 128)
 BOX = (100, 150, 600, 700)

@@ -17,9 +17,9 @@ import pytest
 from conftest import REAL_IMAGES, assert_lands_on, colour_rect, is_outline, run_datakit
 from PIL import Image
 
-from datakit.preview.draw import scale_up_small
-from datakit.preview.layout import PALETTE, label_slot
-from datakit.preview.run import MIN_SHOWN_SIDE
+from datakit.gallery.draw import scale_up_small
+from datakit.gallery.layout import PALETTE, label_slot
+from datakit.gallery.run import MIN_SHOWN_SIDE
 
 BOX_A = (100, 150, 600, 700)
 BOX_B = (640, 40, 990, 420)

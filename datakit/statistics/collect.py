@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from datakit.io.jobs import jobs_for_file
 from datakit.io.records import FileProblem, RawRecord
-from datakit.stats.sample import SampleFacts, analyse_raw
-from datakit.stats.summary import FileStats, StatsAccumulator
+from datakit.statistics.sample import SampleFacts, analyse_raw
+from datakit.statistics.summary import FileStats, StatsAccumulator
 
 if TYPE_CHECKING:
     from datakit.io.parallel import WorkerPool
@@ -108,7 +108,7 @@ def _collect_family(
     """One file in a Qwen-family layout into ``stats``, in this process; False (nothing
     read) when the file gets the Qwen-VL v1 counts."""
     from datakit.io.reader import records_only
-    from datakit.stats.family import family_facts, require_model
+    from datakit.statistics.family import family_facts, require_model
     from datakit.validation.family_target import peek_target, wants_resolution
 
     if not wants_resolution(settings):

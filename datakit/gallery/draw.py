@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from datakit.preview.fonts import LabelFont
-from datakit.preview.layout import FAULT_COLOUR, PlannedBox
+from datakit.gallery.fonts import LabelFont
+from datakit.gallery.layout import FAULT_COLOUR, PlannedBox
 
 CONTRAST_COLOUR = (0, 0, 0, 255)
 LABEL_BACKGROUND_ALPHA = 191  # 75 %: the label reads, and its pixels never equal the outline's

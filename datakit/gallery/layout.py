@@ -24,7 +24,7 @@ from datakit.qwenvl.grammar import Box, ParsedValue, Ref, parse_value
 from datakit.qwenvl.picture_refs import BoxPlace, pictures_text, place_boxes
 
 if TYPE_CHECKING:
-    from datakit.preview.family_plan import FamilyView
+    from datakit.gallery.family_plan import FamilyView
 
 # Pure, saturated colours: rare as exact pixel values in photographs, so a drawn outline can be
 # told apart from the picture (the tests rely on that).

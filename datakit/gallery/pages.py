@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from datakit.preview.html import SampleView, page_html, sample_html
+from datakit.gallery.html import SampleView, page_html, sample_html
 
 PAGE_SIZE = 25
 OUR_PAGE = re.compile(r"(all|rule-[A-Za-z0-9]+|severity-[a-z]+|file-\d+)(-\d+)?\.html")

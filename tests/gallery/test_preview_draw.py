@@ -10,9 +10,9 @@ from conftest import assert_lands_on, colour_rect, is_outline
 from PIL import Image
 
 from datakit.errors import InputError
-from datakit.preview.draw import draw_boxes, fit_within, open_as_model_sees, outline_px
-from datakit.preview.fonts import find_cjk_font, load_label_font
-from datakit.preview.layout import PALETTE, PlannedBox
+from datakit.gallery.draw import draw_boxes, fit_within, open_as_model_sees, outline_px
+from datakit.gallery.fonts import find_cjk_font, load_label_font
+from datakit.gallery.layout import PALETTE, PlannedBox
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from datakit.stats.sample import SampleFacts
+from datakit.statistics.sample import SampleFacts
 
 STATS_FORMAT_VERSION = 1
 TOP_REFS = 20

@@ -65,7 +65,7 @@ def select_samples(
     """
     from datakit.io.parse import parse_record
     from datakit.io.reader import iter_records
-    from datakit.stats.sample import record_id
+    from datakit.statistics.sample import record_id
 
     wanted_ids = set(ids)
     found_ids: set[str] = set()

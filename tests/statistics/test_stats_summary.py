@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from datakit.stats.sample import SampleFacts
-from datakit.stats.summary import (
+from datakit.statistics.sample import SampleFacts
+from datakit.statistics.summary import (
     StatsAccumulator,
     distribution,
     histogram,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 
-from datakit.preview.layout import SamplePlan
+from datakit.gallery.layout import SamplePlan
 
 SPACE_NAMES = {
     "norm1000": "0..1000 grid",

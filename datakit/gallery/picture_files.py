@@ -8,8 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from datakit.gallery.draw import OpenedImage, open_as_model_sees
 from datakit.io.safe_open import PathResolver
-from datakit.preview.draw import OpenedImage, open_as_model_sees
 
 
 class PictureFiles:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from datakit.preview.layout import PALETTE, label_slot, plan_sample
-from datakit.preview.select import select_samples
+from datakit.gallery.layout import PALETTE, label_slot, plan_sample
+from datakit.gallery.select import select_samples
 
 
 def _msg(role: str, value: object) -> dict[str, object]:

@@ -35,7 +35,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from datakit.stats.sample import SampleFacts
+from datakit.statistics.sample import SampleFacts
 
 PARQUET_FORMAT_VERSION = 1
 ROW_GROUP_ROWS = 65536

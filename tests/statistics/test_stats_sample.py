@@ -9,7 +9,7 @@ import pytest
 
 from datakit.io.records import RawRecord
 from datakit.qwenvl.tokens import QwenTokenCounter
-from datakit.stats.sample import analyse_raw, analyse_record
+from datakit.statistics.sample import analyse_raw, analyse_record
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "qwen_vl_readme.json"
 

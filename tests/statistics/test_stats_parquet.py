@@ -8,8 +8,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from datakit.stats.parquet import COLUMNS, SampleTableWriter
-from datakit.stats.sample import SampleFacts
+from datakit.statistics.parquet import COLUMNS, SampleTableWriter
+from datakit.statistics.sample import SampleFacts
 
 STRING = "str" if int(pd.__version__.split(".")[0]) >= 3 else "object"
 PANDAS_DTYPES = {

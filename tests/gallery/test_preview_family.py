@@ -18,7 +18,7 @@ from PIL import Image
 
 from datakit.family.profiles import FRAMEWORKS, MODELS
 from datakit.family.vision import resize_rule, resized_size_px
-from datakit.preview.layout import PALETTE, label_slot
+from datakit.gallery.layout import PALETTE, label_slot
 
 DOG, CAT = PALETTE[label_slot("dog")], PALETTE[label_slot("cat")]
 COCO = {

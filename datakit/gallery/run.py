@@ -15,18 +15,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from datakit.errors import InputError
+from datakit.gallery.cut import mark_cuts
+from datakit.gallery.fonts import LabelFont, find_cjk_font, load_label_font
+from datakit.gallery.html import PictureView, SampleView
+from datakit.gallery.layout import PlannedPicture, plan_sample
+from datakit.gallery.pages import PAGE_SIZE, remove_stale_pages, write_pages
+from datakit.gallery.select import Chosen, select_samples
 from datakit.io.records import FileProblem
-from datakit.preview.cut import mark_cuts
-from datakit.preview.fonts import LabelFont, find_cjk_font, load_label_font
-from datakit.preview.html import PictureView, SampleView
-from datakit.preview.layout import PlannedPicture, plan_sample
-from datakit.preview.pages import PAGE_SIZE, remove_stale_pages, write_pages
-from datakit.preview.select import Chosen, select_samples
 from datakit.validation.settings import Settings
 
 if TYPE_CHECKING:
     from datakit.family.vision import ResizeRule
-    from datakit.preview.picture_files import PictureFiles
+    from datakit.gallery.picture_files import PictureFiles
     from datakit.validation.family_target import FamilyTarget
 
 IMAGES_DIR = "images"
@@ -73,7 +73,7 @@ class PreviewResult:
 def write_preview(
     paths: Sequence[str | Path], out_dir: str | Path, options: PreviewOptions
 ) -> PreviewResult:
-    from datakit.stats.findings import find_by_sample
+    from datakit.statistics.findings import find_by_sample
 
     if options.with_findings and not options.findings:
         raise InputError("--with-findings needs the validation run that --no-findings skips",
@@ -98,7 +98,7 @@ def write_preview(
     fonts = _Fonts(font_path)
     result = PreviewResult(out / "index.html", len(selection.chosen), selection.candidates,
                            problems=selection.problems)
-    from datakit.preview.picture_files import PictureFiles
+    from datakit.gallery.picture_files import PictureFiles
 
     root = PictureFiles(Path(options.settings.image_root or Path.cwd()),
                         explicit_root=options.settings.image_root is not None,
@@ -136,7 +136,7 @@ def file_targets(paths: Sequence[str | Path], settings: Settings
     (None: Qwen-VL v1); a file whose model the data does not tell is refused, as by
     ``datakit tokens``."""
     from datakit.io.reader import records_only
-    from datakit.stats.family import require_model
+    from datakit.statistics.family import require_model
     from datakit.validation.family_target import peek_target, wants_resolution
 
     out: dict[str, FamilyTarget | None] = {}
@@ -161,10 +161,10 @@ def _render_sample(
     result: PreviewResult,
     written: set[str],
 ) -> SampleView:
-    from datakit.stats.sample import record_id
+    from datakit.statistics.sample import record_id
 
     if target is not None:
-        from datakit.preview.family_plan import plan_family
+        from datakit.gallery.family_plan import plan_family
 
         plan = plan_family(chosen.record, target)
     else:
@@ -195,8 +195,8 @@ def _render_picture(
     result: PreviewResult,
     rule: ResizeRule | None = None,
 ) -> PictureView:
-    from datakit.preview.draw import draw_boxes, fit_within, save_png, scale_up_small
-    from datakit.preview.family_plan import extent_for
+    from datakit.gallery.draw import draw_boxes, fit_within, save_png, scale_up_small
+    from datakit.gallery.family_plan import extent_for
 
     view = PictureView(picture.number, picture.path)
     reason = _unusable_path(picture.path)
