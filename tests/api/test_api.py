@@ -135,3 +135,17 @@ def test_convert_dialect_writes_what_the_command_writes(samples: Path) -> None:
     assert cli.returncode == 0, cli.stderr
     assert out.read_bytes() == (samples / "cli.jsonl").read_bytes()
     assert result.records == 7 and not result.input_problems
+
+
+def test_the_functions_survive_their_own_packages_being_imported() -> None:
+    """Importing a subpackage sets it as an attribute of ``datakit``: no public function may
+    share a subpackage's name, or the first call would turn it into a module."""
+    import importlib
+    import pkgutil
+
+    import datakit
+
+    for info in pkgutil.iter_modules(datakit.__path__):
+        importlib.import_module(f"datakit.{info.name}")
+    for name in datakit.__all__:
+        assert callable(getattr(datakit, name)), name
