@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import gc
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
+from datakit.cli.convert_common import collector_paused, progress_bar, task_of, write_coco_report
 from datakit.cli.convert_target import choose_target, target_options
 from datakit.cli.grammar import GrammarCommand, data_output_options, progress_option
 from datakit.cli.options import split_codes
@@ -204,8 +202,8 @@ def _run(inputs: list[Any], options: Any, files: tuple[Path, ...], output: Path,
     from datakit.io.atomic import write_json_array, write_jsonl
 
     by_task: Counter[str] = Counter()
-    with _progress_bar(progress) as update:
-        with _collector_paused():
+    with progress_bar(progress) as update:
+        with collector_paused():
             records, tally = convert_coco(
                 inputs[0], inputs[1], options,
                 read_size=size_reader(image_root) if image_root is not None else None,
@@ -216,7 +214,7 @@ def _run(inputs: list[Any], options: Any, files: tuple[Path, ...], output: Path,
 
         def counted() -> Iterator[dict[str, Any]]:
             for record in records:
-                by_task[_task_of(record["id"])] += 1
+                by_task[task_of(record["id"])] += 1
                 yield record
             # Still inside the atomic write: an unbalanced tally, or nothing at all to write,
             # leaves no output behind (an earlier file at that path stays as it was).
@@ -239,77 +237,6 @@ def _run(inputs: list[Any], options: Any, files: tuple[Path, ...], output: Path,
         print_tally(tally, PROBLEM_REASONS, title=f"{output}: {written:,} {noun}", console=console)
     problems = has_problems(tally)
     if report is not None:
-        _write_report(report, files, output, output_format, options, written, by_task,
+        write_coco_report(report, files, output, output_format, options, written, by_task,
                       tally, problems)
     return EXIT_FINDINGS if problems else EXIT_OK
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Index without the cyclic garbage collector, then move everything built so far (the
-    parsed files, the index: millions of acyclic objects) out of its sight for good, so that
-    the collections the record pass triggers stay cheap."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
-
-
-def _task_of(record_id: str) -> str:
-    if record_id.endswith(("-detection", "-caption")):
-        return record_id.rsplit("-", 1)[1]
-    return record_id.rsplit("-", 2)[1]
-
-
-@contextmanager
-def _progress_bar(enabled: bool | None) -> Iterator[Callable[[int, int], None] | None]:
-    if not (sys.stderr.isatty() if enabled is None else enabled):
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    with Progress("images", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("images", total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
-
-
-def _write_report(report: Path, files: tuple[Path, ...], output: Path, output_format: str,
-                  options: Any, written: int, by_task: Counter[str], tally: Any,
-                  problems: bool, target: dict[str, Any] | None = None) -> None:
-    import orjson
-
-    from datakit.io.atomic import atomic_writer
-
-    document = {
-        "command": "datakit convert coco",
-        "inputs": [str(path) for path in files],
-        "output": {"path": str(output), "format": output_format, "records": written,
-                   "records_by_task": dict(sorted(by_task.items()))},
-        "options": {
-            "tasks": list(options.tasks), "languages": list(options.languages),
-            "templates": options.prompts.source if options.prompts else "built-in",
-            "seed": options.seed, "rounding": options.rounding, "max_boxes": options.max_boxes,
-            "include_crowd": options.include_crowd,
-            "renames": dict(sorted(options.renames.items())),
-            "categories": sorted(options.categories) if options.categories else None,
-            "path_prefix": options.path_prefix, "split": options.split, "limit": options.limit,
-            "caption_mode": options.caption_mode, "size_mismatch": options.size_mismatch,
-            "negatives": options.negatives,
-        },
-        "input_problems": problems,
-        "tally": tally.as_dict(),
-    }
-    if target is not None:
-        document["target"] = target
-    with atomic_writer(report, inputs=files) as handle:
-        handle.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from datakit.cli.convert_common import collector_paused, progress_bar, task_of, write_coco_report
 from datakit.cli.convert_target import TargetChoice, register_output, write_output
 from datakit.cli.run import EXIT_FINDINGS, EXIT_OK
 
@@ -30,12 +31,6 @@ def run_coco(inputs: list[Any], options: Any, files: tuple[Path, ...], output: P
              choice: TargetChoice) -> int:
     from rich.console import Console
 
-    from datakit.cli.convert_coco_cmd import (
-        _collector_paused,
-        _progress_bar,
-        _task_of,
-        _write_report,
-    )
     from datakit.cli.tally_table import print_tally
     from datakit.convert.coco import PROBLEM_REASONS, has_problems
     from datakit.convert.coco_empty import NothingUsable, empty_fix, empty_reason
@@ -45,8 +40,8 @@ def run_coco(inputs: list[Any], options: Any, files: tuple[Path, ...], output: P
 
     problem_reasons = PROBLEM_REASONS | FAMILY_PROBLEM_REASONS
     by_task: Counter[str] = Counter()
-    with _progress_bar(progress) as update:
-        with _collector_paused():
+    with progress_bar(progress) as update:
+        with collector_paused():
             records, tally = convert_coco_family(
                 inputs[0], inputs[1], options, choice.target,
                 read_size=size_reader(image_root) if image_root is not None else None,
@@ -56,7 +51,7 @@ def run_coco(inputs: list[Any], options: Any, files: tuple[Path, ...], output: P
 
         def counted() -> Iterator[dict[str, Any]]:
             for record_id, record in records:
-                by_task[_task_of(record_id)] += 1
+                by_task[task_of(record_id)] += 1
                 yield record
             # Inside the atomic write: an unbalanced tally or nothing to write leaves no file.
             tally.check_balanced()
@@ -78,7 +73,7 @@ def run_coco(inputs: list[Any], options: Any, files: tuple[Path, ...], output: P
                     console=Console(stderr=True))
     problems = has_problems(tally) or _has(tally, FAMILY_PROBLEM_REASONS)
     if report is not None:
-        _write_report(report, files, output, choice.target.output_format, options, written,
+        write_coco_report(report, files, output, choice.target.output_format, options, written,
                       by_task, tally, problems, target=target_summary(choice))
     return EXIT_FINDINGS if problems else EXIT_OK
 

@@ -10,6 +10,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from datakit.cli.convert_common import write_coco_report
 from datakit.cli.run import EXIT_FINDINGS, EXIT_OK
 from datakit.errors import ConfigError
 
@@ -46,7 +47,6 @@ def run_grounding(source: tuple[Path, Any], options: Any, tasks_given: bool,
                   is_v1: bool) -> int:
     from rich.console import Console
 
-    from datakit.cli.convert_coco_cmd import _write_report
     from datakit.cli.tally_table import print_tally
     from datakit.convert.coco import PROBLEM_REASONS, has_problems
     from datakit.convert.coco_empty import NothingUsable, empty_fix, empty_reason
@@ -101,6 +101,6 @@ def run_grounding(source: tuple[Path, Any], options: Any, tasks_given: bool,
     if report is not None:
         from collections import Counter
 
-        _write_report(report, files, output, output_format, options, written,
+        write_coco_report(report, files, output, output_format, options, written,
                       Counter({"phrase-grounding": written}), tally, problems)
     return EXIT_FINDINGS if problems else EXIT_OK
