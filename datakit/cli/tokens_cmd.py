@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
 
 import click
 
 from datakit.cli.engine_options import check_engine, engine_options
 from datakit.cli.grammar import GrammarCommand, progress_option
 from datakit.cli.options import family_options, family_overrides
-from datakit.errors import InputError
-from datakit.io.jobs import jobs_for_file
-from datakit.io.records import FileProblem, RawRecord
-from datakit.qwenvl.token_rows import BATCH_RECORDS, Row, Task
-from datakit.validation.family_target import FamilyTarget, peek_target, wants_resolution
-from datakit.validation.settings import MAX_JOBS, Settings
-
-# Worker start-up (each loads the vocabulary, ~0.5 s) costs more than it saves on small files.
-LISTED_SAMPLES = 10
-PROGRESS_EVERY = 1024  # samples between progress updates: a redraw per sample would cost more
+from datakit.cli.tokens_run import TokenRun
+from datakit.validation.settings import MAX_JOBS
 
 
 @click.command(cls=GrammarCommand, renamed={"--format": "--output-format"})
@@ -116,8 +105,8 @@ def tokens(
         guard_outputs([("--output", output)],
                       [*dataset_inputs(paths), *settings_inputs(config, settings.tokenizer)])
         QwenTokenCounter.load(settings.tokenizer)  # a missing vocabulary fails here
-        run = _Run(settings.max_len, settings.tokenizer, settings.jobs or default_jobs(),
-                   settings, names=names)
+        run = TokenRun(settings.max_len, settings.tokenizer, settings.jobs or default_jobs(),
+                       settings, names=names)
         if engine == "ray":
             from datakit.cli.tokens_ray import RayRun
 
@@ -133,7 +122,7 @@ def tokens(
     return 1 if run.failing or incomplete else 0
 
 
-def _write(run: _Run, paths: list[str], output_format: str, output: Path | None) -> None:
+def _write(run: TokenRun, paths: list[str], output_format: str, output: Path | None) -> None:
     if output_format == "text":
         run.execute(paths, None)
         _render_summary(run)
@@ -147,110 +136,13 @@ def _write(run: _Run, paths: list[str], output_format: str, output: Path | None)
         sys.stdout.flush()
 
 
-@dataclass
-class _Run:
-    max_len: int
-    tokenizer: str | None
-    jobs: int
-    settings: Settings
-    samples: int = 0
-    failing: int = 0
-    truncated: int = 0
-    cut_in_image: int = 0
-    answer_cut: int = 0
-    token_counts: list[int] = field(default_factory=list)
-    listed: list[str] = field(default_factory=list)
-    file_problems: list[FileProblem] = field(default_factory=list)
-    targets: list[str] = field(default_factory=list)  # what family files were counted for
-    progress: Callable[[str, int], None] | None = None  # (file, samples done in it)
-    names: dict[str, str] = field(default_factory=dict)  # path -> name shown (<stdin>)
-    _file: str = ""
-    _file_start: int = 0
-
-    def execute(self, paths: list[str], out: IO[bytes] | None) -> None:
-        from datakit.io.parallel import WorkerPool, default_jobs
-
-        with WorkerPool(self.jobs or default_jobs()) as pool:  # one for every large file
-            for path in paths:
-                self._file, self._file_start = self.names.get(path, path), self.samples
-                self._execute_one(pool, path, out)
-                if self.progress is not None:
-                    self.progress(self._file, self.samples - self._file_start)
-
-    def _execute_one(self, pool: Any, path: str, out: IO[bytes] | None) -> None:
-        from datakit.io.reader import records_only
-        from datakit.qwenvl.token_rows import account_batch
-
-        if wants_resolution(self.settings):
-            records, target = peek_target(records_only(path, self.file_problems,
-                                                       display_name=self.names.get(path)),
-                                          self.settings)
-            if target is not None:
-                self._family(records, target, out)
-                return
-        tasks = self._tasks(path)
-        batches = (pool.map(account_batch, tasks) if jobs_for_file(path, self.jobs) > 1
-                   else map(account_batch, tasks))
-        for batch in batches:
-            if out is not None:
-                out.write(b"".join(row[0] + b"\n" for row in batch))
-            for row in batch:
-                self._add(row)
-
-    def _family(self, records: Iterable[RawRecord], target: FamilyTarget,
-                out: IO[bytes] | None) -> None:
-        """A file in a Qwen-family layout: counted in this process, never with a guessed
-        model."""
-        from datakit.validation.family_token_rows import family_rows
-
-        if not target.model_known:
-            raise InputError(
-                f"{_file_of(records)}: the data does not say which of "
-                f"{', '.join(target.candidates)} it is for (no boxes in its first records), "
-                "and each counts image tokens differently",
-                fix=f"pass --target ({' or '.join(target.candidates)})")
-        self.targets.append(f"{target.title()}, cut length {target.max_len:,}")
-        for row in family_rows(records, target, self.settings):
-            if out is not None:
-                out.write(row[0] + b"\n")
-            self._add(row)
-
-    def _tasks(self, path: str) -> Iterator[Task]:
-        from datakit.io.parallel import batched
-        from datakit.io.reader import records_only
-        from datakit.qwenvl.token_rows import make_task
-
-        records = records_only(path, self.file_problems, display_name=self.names.get(path))
-        for batch in batched(records, BATCH_RECORDS):
-            yield make_task(self.max_len, self.tokenizer, batch)
-
-    def _add(self, row: Row) -> None:
-        line, tokens, truncated, cut_in_image, answer_cut, fails = row
-        self.samples += 1
-        if tokens is not None:
-            self.token_counts.append(tokens)
-        self.failing += fails
-        self.truncated += truncated
-        self.cut_in_image += cut_in_image
-        self.answer_cut += answer_cut
-        if (fails or truncated) and len(self.listed) < LISTED_SAMPLES:
-            self.listed.append(line.decode("utf-8"))
-        if self.progress is not None and not self.samples % PROGRESS_EVERY:
-            self.progress(self._file, self.samples - self._file_start)
-
-
-def _file_of(records: Iterable[RawRecord]) -> str:
-    first = next(iter(records), None)
-    return first.file if first is not None else "the file"
-
-
 def _percentile(sorted_values: list[int], share: float) -> int:
     """Nearest-rank percentile."""
     rank = max(1, -(-len(sorted_values) * share // 1))
     return sorted_values[int(rank) - 1]
 
 
-def _render_summary(run: _Run) -> None:
+def _render_summary(run: TokenRun) -> None:
     import orjson
     from rich.console import Console
     from rich.table import Table

@@ -1,7 +1,7 @@
 """``datakit tokens --engine ray``: each file counted by one Ray task, merged in file order.
 
-A task runs the local ``_Run`` over its file with one process and returns the JSON lines and
-the file's figures; the driver writes the lines and adds the figures up in the order of the
+A task runs the local ``TokenRun`` over its file with one process and returns the JSON lines
+and the file's figures; the driver writes the lines and adds the figures up in the order of the
 files, so output and summary are those of a local run.
 """
 
@@ -12,12 +12,12 @@ import os
 from dataclasses import dataclass, replace
 from typing import IO
 
-from datakit.cli.tokens_cmd import LISTED_SAMPLES, _Run
+from datakit.cli.tokens_run import LISTED_SAMPLES, TokenRun
 
 
 @dataclass
-class RayRun(_Run):
-    """A ``_Run`` whose files are counted on the Ray cluster at ``address``."""
+class RayRun(TokenRun):
+    """A ``TokenRun`` whose files are counted on the Ray cluster at ``address``."""
 
     address: str | None = None
 
@@ -25,7 +25,7 @@ class RayRun(_Run):
         from datakit.distributed.cluster import TaskLost, connect, ordered_map
 
         ray = connect(self.address)
-        local = ray.put(replace(_Run(self.max_len, self.tokenizer, 1, self.settings)))
+        local = ray.put(replace(TokenRun(self.max_len, self.tokenizer, 1, self.settings)))
         tasks = [(local, os.getcwd(), path, out is not None) for path in paths]
         for path, outcome in zip(paths, ordered_map(count_file, tasks), strict=True):
             if isinstance(outcome, TaskLost):
@@ -38,7 +38,7 @@ class RayRun(_Run):
             if self.progress is not None:
                 self.progress(path, done.samples)
 
-    def _merge(self, done: _Run) -> None:
+    def _merge(self, done: TokenRun) -> None:
         self.samples += done.samples
         self.failing += done.failing
         self.truncated += done.truncated
@@ -50,7 +50,8 @@ class RayRun(_Run):
         self.targets.extend(done.targets)
 
 
-def count_file(empty: _Run, folder: str, path: str, want_lines: bool) -> tuple[bytes, _Run]:
+def count_file(empty: TokenRun, folder: str, path: str,
+               want_lines: bool) -> tuple[bytes, TokenRun]:
     """One file's JSON lines (empty unless wanted) and figures, as a local run counts them."""
     from datakit.distributed.cluster import in_folder
 
