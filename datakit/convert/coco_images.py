@@ -10,7 +10,7 @@ from datakit.convert.prompts import SPECIAL_TEXT_RE
 from datakit.convert.tally import Tally
 
 if TYPE_CHECKING:
-    from datakit.convert.coco import CocoOptions
+    from datakit.convert.coco_options import CocoOptions
 
 # The model slices <img>...</img> so that a 255- or 256-byte path passes the tokenizer and
 # then fails in the forward pass; 254 UTF-8 bytes is the longest path that trains.

@@ -23,7 +23,7 @@ from datakit.convert.coco_index import CocoIndex, ImageId, id_sort_key, show_val
 from datakit.convert.tally import Tally
 
 if TYPE_CHECKING:
-    from datakit.convert.coco import CocoOptions
+    from datakit.convert.coco_options import CocoOptions
     from datakit.convert.prompts import PromptPicker
 
 # (category id, output name) or (category id, (skip reason,))

@@ -29,7 +29,7 @@ from datakit.convert.tally import Tally
 from datakit.qwenvl.grammar import grounding, picture
 
 if TYPE_CHECKING:
-    from datakit.convert.coco import CocoOptions
+    from datakit.convert.coco_options import CocoOptions
 
 Record = dict[str, Any]
 Grid = tuple[int, int, int, int]
