@@ -7,7 +7,8 @@ Each is recognised from its content, never from its name:
   segment ids repeat across images, so its id is ``IMAGEID-SEGMENTID``.
 - LVIS (v0.5, v1): ``images[]`` carry ``not_exhaustive_category_ids`` (boxes of those
   categories would teach "find every X" where not every X was annotated: they are skipped as
-  ``not-exhaustive``) and, in v1, ``coco_url`` instead of ``file_name`` (see ``lvis_file_name``).
+  ``not-exhaustive``) and, in v1, ``coco_url`` instead of ``file_name`` (see
+  ``coco_index.lvis_file_name``).
 - Objects365: annotations with ``ignore: 1`` mark regions to ignore, not objects; they are
   skipped as ``ignore-region``.
 
@@ -16,31 +17,10 @@ The checks look at the first records only, so plain COCO instances pay nothing.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from datakit.convert.coco_index import is_id, record_label, show_value
+from datakit.convert.coco_index import CocoIndex, is_id, record_label, show_value
 from datakit.convert.tally import Tally
-
-if TYPE_CHECKING:
-    from datakit.convert.coco_index import CocoIndex
-
-_COCO_HOST = "http://images.cocodataset.org/"
-
-
-def lvis_file_name(record: dict[str, Any]) -> str | None:
-    """The image path of an LVIS v1 record, which has ``coco_url`` and no ``file_name``.
-
-    The URL's folder and file (``val2017/000000397133.jpg``), as mmdetection and detectron2
-    resolve it: LVIS v1 val holds images of COCO's train2017 *and* val2017, so the file name
-    alone would not say which folder under ``--image-root`` holds it.
-    """
-    url = record.get("coco_url")
-    if not isinstance(url, str) or "/" not in url.rstrip("/"):
-        return None
-    parts = url.rstrip("/").split("/")
-    if url.startswith(_COCO_HOST) and len(parts) >= 2:
-        return "/".join(parts[-2:])
-    return parts[-1] or None
 
 
 def is_panoptic(annotations: list[Any]) -> bool:

@@ -17,6 +17,8 @@ from datakit.convert.prompts import SPECIAL_TEXT_RE
 from datakit.convert.tally import Tally
 from datakit.errors import InputError
 
+_COCO_HOST = "http://images.cocodataset.org/"
+
 ImageId = int | str
 AnnotationId = int | str
 # (annotation id, output category name, x, y, w, h, iscrowd) in source pixels
@@ -167,9 +169,19 @@ def index_images(
 
 
 def lvis_file_name(record: dict[str, Any]) -> str | None:
-    from datakit.convert.coco_family import lvis_file_name as from_url
+    """The image path of an LVIS v1 record, which has ``coco_url`` and no ``file_name``.
 
-    return from_url(record) if "coco_url" in record else None
+    The URL's folder and file (``val2017/000000397133.jpg``), as mmdetection and detectron2
+    resolve it: LVIS v1 val holds images of COCO's train2017 *and* val2017, so the file name
+    alone would not say which folder under ``--image-root`` holds it.
+    """
+    url = record.get("coco_url")
+    if not isinstance(url, str) or "/" not in url.rstrip("/"):
+        return None
+    parts = url.rstrip("/").split("/")
+    if url.startswith(_COCO_HOST) and len(parts) >= 2:
+        return "/".join(parts[-2:])
+    return parts[-1] or None
 
 
 def _image_problem(record: Any) -> str | None:
