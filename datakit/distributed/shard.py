@@ -1,6 +1,6 @@
 """The record pass over one shard, as one Ray task.
 
-The task runs the single-machine engine's own per-file pass (``engine._check_file``, one
+The task runs the single-machine engine's own per-file pass (``file_pass.check_file``, one
 process, batches in file order), so its findings, counts and token lengths are what a local
 run computes for that file. Ids and sample fingerprints do not go back to the driver: they are
 hashed into ``partitions`` parts, returned as separate objects that the reduce tasks of
@@ -68,7 +68,7 @@ def check_shard(job: Job, folder: str, path: str, display: str, hints: bool, par
     """(``ShardResult``, then one ``KeyPart`` per partition) of the file ``path``. ``before``
     runs first, with the path (tests use it to kill the worker)."""
     from datakit.distributed.cluster import in_folder
-    from datakit.validation.engine import _check_file, _Pool
+    from datakit.validation.file_pass import FilePool, check_file
     from datakit.validation.report import FileSummary
     from datakit.validation.worker import close_context
 
@@ -80,8 +80,8 @@ def check_shard(job: Job, folder: str, path: str, display: str, hints: bool, par
         before(path)
     try:
         with in_folder(folder):
-            _check_file(path, display, summary, job, _Pool(), cap, keys, token_lengths, None,
-                        hints)
+            check_file(path, display, summary, job, FilePool(), cap, keys, token_lengths, None,
+                       hints)
     except FileNotFoundError as exc:  # the node cannot see the driver's folder
         cap.add(_unreachable(display, str(exc), job))
     finally:
@@ -108,8 +108,8 @@ def split_keys(rows: list[KeyRow], partitions: int) -> list[KeyPart]:
 
 
 def _unreachable(display: str, message: str, job: Job) -> Finding:
-    from datakit.validation.engine import _file_finding
+    from datakit.validation.file_pass import file_finding
 
     problem = FileProblem(display, "unreadable", message,
                           "put the shards on storage every node mounts at the same path")
-    return _file_finding(problem, dict(job.severities))
+    return file_finding(problem, dict(job.severities))

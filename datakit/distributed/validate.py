@@ -23,8 +23,9 @@ from datakit.findings import Finding
 from datakit.io.records import FileProblem
 from datakit.validation import registry
 from datakit.validation.dataset_pass import DatasetPass
-from datakit.validation.engine import Progress, _file_finding, finish_report
+from datakit.validation.file_pass import Progress, file_finding
 from datakit.validation.finding_cap import DEFAULT_LIMIT, FindingCap
+from datakit.validation.finish import finish_report
 from datakit.validation.holdout import load_holdout
 from datakit.validation.report import FileSummary, Report
 from datakit.validation.settings import Settings
@@ -82,7 +83,7 @@ def validate_on_ray(
 
 def _merge(result: ShardResult, summary: FileSummary, cap: FindingCap, dataset: DatasetPass,
            token_lengths: array[int]) -> None:
-    """What ``engine._check_file`` adds up for a file, from the shard's figures."""
+    """What ``file_pass.check_file`` adds up for a file, from the shard's figures."""
     summary.records = result.records
     summary.image_refs = result.image_refs
     cap.absorb(result.findings, result.omitted)
@@ -122,4 +123,4 @@ def _lost(display: str, message: str, severities: dict[str, Any]) -> Finding:
         display, "unreadable",
         f"could not be checked: its task lost its worker every time it ran ({message})",
         "run again; if it recurs, give the workers more memory or check the node")
-    return _file_finding(problem, severities)
+    return file_finding(problem, severities)

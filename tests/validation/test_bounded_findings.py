@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator
 
 from datakit.schema import load_schema
 from datakit.statistics.findings import find_by_sample
-from datakit.validation import engine
+from datakit.validation import file_pass
 from datakit.validation.engine import validate_files
 from datakit.validation.settings import Settings
 from datakit.validation.worker import BatchResult
@@ -147,16 +147,16 @@ def test_the_configuration_key_and_its_errors(tmp_path: Path) -> None:
 def test_once_a_rule_is_full_later_batches_build_no_findings_of_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = _empty_records(tmp_path, 5 * engine.BATCH_RECORDS)
+    path = _empty_records(tmp_path, 5 * file_pass.BATCH_RECORDS)
     results: list[BatchResult] = []
-    real = engine.check_batch
+    real = file_pass.check_batch
 
     def spy(task: object, saturated: frozenset[str] = frozenset()) -> BatchResult:
         result = real(task, saturated)  # type: ignore[arg-type]
         results.append(result)
         return result
 
-    monkeypatch.setattr(engine, "check_batch", spy)
+    monkeypatch.setattr(file_pass, "check_batch", spy)
     report = validate_files([str(path)], Settings(jobs=1, images="none", cache=False,
                                                   max_findings_per_rule=600))
     # two batches fill S002 and S007 (512 each, then 600 kept of 1024); the rest only count

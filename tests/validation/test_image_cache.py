@@ -293,7 +293,7 @@ def test_parallel_workers_store_what_they_checked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Pool workers end without anyone closing their cache; their entries must still land.
-    from datakit.validation import engine
+    from datakit.validation import engine, file_pass
     from datakit.validation.settings import Settings
 
     names = [f"img/{i:02d}.png" for i in range(12)]
@@ -307,7 +307,7 @@ def test_parallel_workers_store_what_they_checked(
                                          encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATAKIT_PARALLEL_MIN_BYTES", "0")
-    monkeypatch.setattr(engine, "BATCH_RECORDS", 3)
+    monkeypatch.setattr(file_pass, "BATCH_RECORDS", 3)
     settings = Settings(jobs=2, images="decode", cache_dir=str(tmp_path / "cache"),
                         ignore=("K",), base_dir=str(tmp_path))
     report = engine.validate_files([str(tmp_path / "data.jsonl")], settings)
