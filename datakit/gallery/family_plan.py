@@ -12,26 +12,14 @@ size is known.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from datakit.gallery.layout import PlannedBox, PlannedPicture, SamplePlan, _colour
+from datakit.gallery.layout import FamilyView, PlannedBox, PlannedPicture, SamplePlan, label_colour
 
 if TYPE_CHECKING:
-    from datakit.family.sample import Sample
     from datakit.family.vision import ResizeRule
     from datakit.validation.family_target import FamilyTarget
-
-
-@dataclass(frozen=True)
-class FamilyView:
-    """What the gallery shows of a family record: the sample as read, its reader's problems,
-    the target's title and the space its boxes are in."""
-
-    sample: Sample
-    problems: tuple[str, ...]
-    target_title: str
-    rule: ResizeRule | None
 
 
 def plan_family(record: Any, target: FamilyTarget) -> SamplePlan:
@@ -64,7 +52,7 @@ def plan_family(record: Any, target: FamilyTarget) -> SamplePlan:
                 if not name:
                     unlabelled += 1
                     name = f"box {unlabelled}"
-                colour = _colour(colours, name)
+                colour = label_colour(colours, name)
                 plan.colours[(t_index, counter)] = colour
                 if not 0 <= box.image < len(plan.pictures):
                     plan.undrawable.append((t_index, counter, "no picture for this box"))

@@ -5,7 +5,7 @@ latest message with pictures (what Qwen-VL's own ``draw_bbox_on_latest_picture``
 one its question names. When the text cannot say which (P004), the box is drawn on each candidate
 picture as "one of" them, never as a plain object on each. A box is labelled with the latest
 ``<ref>`` before it in the same message; a label's colour comes from a hash of its text, so
-a category keeps its colour from sample to sample (``_colour``). A box's faults
+a category keeps its colour from sample to sample (``label_colour``). A box's faults
 (rule codes) come from the box itself (B002 off the grid, B003 corners swapped, B004 no area,
 P004 ambiguous), whatever the validation settings, plus the codes of any finding located at its
 tag. Boxes before any picture, and malformed boxes, cannot be drawn; they are listed instead.
@@ -24,7 +24,8 @@ from datakit.qwenvl.grammar import Box, ParsedValue, Ref, parse_value
 from datakit.qwenvl.picture_refs import BoxPlace, pictures_text, place_boxes
 
 if TYPE_CHECKING:
-    from datakit.gallery.family_plan import FamilyView
+    from datakit.family.sample import Sample
+    from datakit.family.vision import ResizeRule
 
 # Pure, saturated colours: rare as exact pixel values in photographs, so a drawn outline can be
 # told apart from the picture (the tests rely on that).
@@ -95,6 +96,17 @@ class PlannedPicture:
     boxes: list[PlannedBox] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class FamilyView:
+    """What the gallery shows of a family record: the sample as read, its reader's problems,
+    the target's title and the space its boxes are in."""
+
+    sample: Sample
+    problems: tuple[str, ...]
+    target_title: str
+    rule: ResizeRule | None
+
+
 @dataclass
 class SamplePlan:
     """The parsed messages (``None`` where a value is not a string), the pictures with their
@@ -141,14 +153,14 @@ def plan_sample(record: Any, findings: Sequence[Finding] = ()) -> SamplePlan:
         for segment in parsed.segments:
             if isinstance(segment, Ref):
                 ref = segment
-                colour = _colour(label_colours, segment.text.strip())
+                colour = label_colour(label_colours, segment.text.strip())
                 plan.colours[(m_index, segment.start)] = colour
             elif isinstance(segment, Box):
                 label = ref.text.strip() if ref is not None else ""
                 if not label:
                     unlabelled += 1
                     label = f"box {unlabelled}"
-                colour = _colour(label_colours, label)
+                colour = label_colour(label_colours, label)
                 plan.colours[(m_index, segment.start)] = colour
                 place = places[(m_index, segment.start)]
                 codes = at_box.get((m_index, segment.start), set())
@@ -223,7 +235,7 @@ def label_slot(label: str) -> int:
     return int.from_bytes(digest, "little") % len(PALETTE)
 
 
-def _colour(
+def label_colour(
     assigned: dict[str, tuple[int, int, int]], label: str
 ) -> tuple[int, int, int]:
     """The label's colour in one sample: its own slot, or the next one no other label of the
