@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from datakit.qwenvl.tag_scan import image_paths
-from datakit.validation.box_spaces import PARTS, SPACE_PARTS, limits
+from datakit.validation.box_space_sizes import PARTS, SPACE_PARTS, limits
 
 if TYPE_CHECKING:
     from datakit.validation.images import ImageChecker
@@ -104,10 +104,10 @@ def _size(images: ImageChecker, path: str) -> tuple[int, int] | None:
 
 @dataclass(slots=True)
 class ScaleTally:
-    """Per candidate coordinate space (``box_spaces.SPACES``): how many pictures could show
+    """Per candidate coordinate space (``box_space_sizes.SPACES``): how many pictures could show
     grid boxes beyond their bounds, how many boxes they hold and how many of those go beyond,
     how many pictures' boxes reach across and down them, and how many boxes grid data would
-    put beyond. Kept in ``box_spaces.PARTS`` parts: both resized sizes are one for the
+    put beyond. Kept in ``box_space_sizes.PARTS`` parts: both resized sizes are one for the
     pictures LLaMA-Factory does not shrink, which saves a space's work on most pictures."""
 
     counts: list[int] = field(default_factory=lambda: [0] * (_FIELDS * PARTS))

@@ -27,74 +27,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import TYPE_CHECKING
 
-from datakit.qwenvl.smart_resize import llama_factory_resize, smart_resize
+from datakit.validation.box_scale import Example, ScaleTally, furthest_box
+from datakit.validation.box_space_sizes import SPACES, TOLERANCE_PX, Space, size_in
 
-if TYPE_CHECKING:
-    from datakit.validation.box_scale import Example, ScaleTally
+# Re-exported: a picture's bounds are read from here too, beside the judge that uses them.
+from datakit.validation.box_space_sizes import limits as limits
 
-TOLERANCE_PX = 1  # a pixel box may end one pixel past the edge (rounding of float sources)
 MIN_BOXES = 10
 MIN_PICTURES = 5
 MAX_CHANCE = 1e-6
 MAX_BEYOND_SHARE = 0.01
-REACH = 0.9
 MIN_REACH_SHARE = 0.05
-
-
-@dataclass(frozen=True, slots=True)
-class Space:
-    name: str
-    convention: str  # the finding's data["convention"]
-    size_text: str  # "within ..."
-    looks_like: str
-
-
-SPACES = (
-    Space("pixels", "pixels-below-1000", "their image's own width and height",
-          "pixel coordinates"),
-    Space("resized", "resized-pixels",
-          "the size Qwen2.5-VL resizes their image to (sides rounded to multiples of 28)",
-          "Qwen2.5-VL absolute coordinates of the resized image"),
-    Space("resized-llamafactory", "resized-pixels",
-          "the size Qwen2.5-VL sees after LLaMA-Factory's default 768x768-pixel cap",
-          "Qwen2.5-VL absolute coordinates of the resized image"),
-)
-
-# Tallies keep four parts: pixels; the resized size where LLaMA-Factory's is the same (most
-# pictures: under 768x768 pixels); the model's resized size and LLaMA-Factory's where they differ.
-PARTS = 4
-SPACE_PARTS = ((0,), (1, 2), (1, 3))  # the parts of each of SPACES
-
-# (tally part, limit x, limit y: the largest x2 and y2 a box in the space has, the chance that a
-# grid box goes beyond them, and the x2 and y2 that reach 90% of the way across and down)
-Bounds = tuple[int, int, int, float, float, float]
-
-
-@lru_cache(maxsize=1 << 16)
-def limits(width_px: int, height_px: int) -> tuple[Bounds, ...]:
-    """A picture of this size's bounds in each tally part where it is smaller than 1000 on
-    both sides (elsewhere grid boxes cannot be told from pixel ones by their size)."""
-    resized = smart_resize(width_px, height_px)
-    shrunk = llama_factory_resize(width_px, height_px)
-    sizes = [(0, (width_px, height_px))]
-    sizes += [(1, resized)] if shrunk == resized else [(2, resized), (3, shrunk)]
-    out: list[Bounds] = []
-    for part, (width, height) in sizes:
-        limit_x, limit_y = width + TOLERANCE_PX, height + TOLERANCE_PX
-        if limit_x < 999 and limit_y < 999:
-            inside = (limit_x + 1) * (limit_y + 1) / 1_000_000
-            out.append((part, limit_x, limit_y, 1.0 - inside, REACH * width, REACH * height))
-    return tuple(out)
-
-
-def size_in(space: int, width_px: int, height_px: int) -> tuple[int, int]:
-    """The picture's size in one of ``SPACES``."""
-    if space == 0:
-        return width_px, height_px
-    return (smart_resize if space == 1 else llama_factory_resize)(width_px, height_px)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +87,6 @@ def grid_chance(beyond: int, boxes: int, share_beyond: float) -> float:
 def verdicts(tallies: dict[str, ScaleTally]) -> list[tuple[Verdict, ScaleTally]]:
     """Each file whose boxes are in another space; when none is on its own, the files together
     (many small files of one dataset)."""
-    from datakit.validation.box_scale import ScaleTally
-
     out = []
     for tally in tallies.values():
         verdict = judge(tally)
@@ -183,8 +125,6 @@ def _chance(chance: float) -> str:
 
 
 def _where(example: Example, space: int) -> str:
-    from datakit.validation.box_scale import furthest_box
-
     file, line, _, _, json_path, value, width, height, _, _ = example
     box = furthest_box(value, width, height)
     at = f":{line}" if line else ""
