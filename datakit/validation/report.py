@@ -1,7 +1,11 @@
-"""The result of a validation run; every reporter renders this one object."""
+"""The result of a validation run; every reporter renders this one object.
+
+A notebook shows it as a one-line ``repr``, a small HTML table, or a pandas DataFrame with one
+row per finding (``report_repr``, ``report_html``, ``report_frame``)."""
 
 from __future__ import annotations
 
+import html
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
@@ -118,21 +122,15 @@ class Report:
 
     def __repr__(self) -> str:
         # The token array and findings would print megabytes for a large run.
-        from datakit.validation.report_views import report_repr
-
         return report_repr(self)
 
     def _repr_html_(self) -> str:
-        from datakit.validation.report_views import report_html
-
         return report_html(self)
 
     def to_pandas(self) -> Any:
         """A ``pandas.DataFrame`` with one row per listed finding and flat columns: code, name,
         severity, message, file, line, column, record_index, record_id, json_path,
         char_offset, fix."""
-        from datakit.validation.report_views import report_frame
-
         return report_frame(self)
 
     def summary(self) -> str:
@@ -149,3 +147,57 @@ class Report:
                 f"(max_len {self.settings.max_len})"
             )
         return line
+
+
+# Findings shown in the HTML table; the DataFrame holds them all.
+HTML_ROWS = 50
+LOCATION_COLUMNS = ("file", "line", "column", "record_index", "record_id", "json_path",
+                    "char_offset")
+COLUMNS = ("code", "name", "severity", "message", *LOCATION_COLUMNS, "fix")
+
+
+def report_repr(report: Report) -> str:
+    counts = report.counts()
+    return (f"<Report: {counts['error']} error(s), {counts['warning']} warning(s), "
+            f"{counts['info']} info in {report.records} record(s) of {len(report.files)} "
+            f"file(s); exit code {report.exit_code()}>")
+
+
+def finding_rows(report: Report) -> list[dict[str, Any]]:
+    """One flat dict per listed finding: the rule, then every location field, then the fix."""
+    rows = []
+    for finding in report.findings:
+        location = finding.location.as_dict()
+        row: dict[str, Any] = {"code": finding.code, "name": finding.name,
+                               "severity": finding.severity.value, "message": finding.message}
+        row.update(location)
+        row["fix"] = finding.fix
+        rows.append(row)
+    return rows
+
+
+def report_frame(report: Report) -> Any:
+    """A ``pandas.DataFrame`` of the listed findings (``report.omitted`` counts the rest)."""
+    import pandas as pd
+
+    rows = finding_rows(report)
+    columns = list(rows[0]) if rows else list(COLUMNS)
+    return pd.DataFrame(rows, columns=columns)
+
+
+def report_html(report: Report) -> str:
+    shown = finding_rows(report)[:HTML_ROWS]
+    head = "".join(f"<th>{name}</th>" for name in ("code", "severity", "where", "message"))
+    body = []
+    for row in shown:
+        where = row["file"] + (f":{row['line']}" if row["line"] is not None else "")
+        if row["column"] is not None:
+            where += f":{row['column']}"
+        cells = (row["code"], row["severity"], where, row["message"])
+        body.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
+    more = len(report.findings) - len(shown) + sum(report.omitted.values())
+    tail = (f"<p>{more:,} more finding(s) not shown (<code>report.to_pandas()</code> lists "
+            "every listed one)</p>" if more > 0 else "")
+    table = (f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+             if body else "")
+    return f"<div><p>{html.escape(report.summary())}</p>{table}{tail}</div>"
