@@ -2,10 +2,12 @@
 framework's own preprocessing of the same samples. Target: datakit at least 50x faster.
 
     python benchmarks/bench_family_tokens.py --reference-python /tmp/famref/bin/python \\
-        --harness-dir /tmp/famref/harness [--pair qwen2.5-vl--llama-factory] [--samples 60]
+        --harness-dir /tmp/famref/harness --framework ms-swift [--samples 120]
 
 The samples are the records of ``tests/golden/family/<pair>.jsonl.gz`` (see
-tests/tools/make_family_goldens.py), each at its recorded ``max_len`` and options. datakit
+tests/tools/make_family_goldens.py), each at its recorded ``max_len`` and options: with
+``--framework``, taken in turn from the three models' files of that framework; with ``--pair``
+(e.g. ``qwen2.5-vl--llama-factory``), from that one file. datakit
 runs ``account_sample`` on them in this process (best of ``--repeat`` passes, after one warm-up
 pass); the framework runs ``famref_harness.encode`` (LLaMA-Factory's supervised processor,
 ms-swift's ``template.encode`` or qwen-vl-finetune's ``preprocess_qwen_visual``, with real
@@ -97,6 +99,16 @@ def _prepared(record: dict[str, Any]) -> tuple[Any, ...]:
     return _sample(record), model, framework, rule, sizes, options["max_len"], extra
 
 
+def _records(pairs: list[str], count: int) -> list[dict[str, Any]]:
+    """``count`` records taken in turn from each pair's golden file."""
+    files = []
+    for pair in pairs:
+        with gzip.open(GOLDEN_DIR / f"{pair}.jsonl.gz", "rt", encoding="utf-8") as handle:
+            files.append([json.loads(line) for line in handle])
+    mixed = [f[i] for i in range(max(map(len, files))) for f in files if i < len(f)]
+    return mixed[:count]
+
+
 def time_datakit(records: list[dict[str, Any]], repeat: int) -> float:
     """Best per-sample seconds over ``repeat`` passes."""
     prepared = [_prepared(r) for r in records]
@@ -131,17 +143,21 @@ def time_reference(records: list[dict[str, Any]], python: str, harness_dir: str)
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--pair", default="qwen2.5-vl--llama-factory")
-    parser.add_argument("--samples", type=int, default=60)
+    parser.add_argument("--framework", choices=sorted(FRAMEWORKS))
+    parser.add_argument("--pair", help="MODEL--FRAMEWORK instead of --framework")
+    parser.add_argument("--samples", type=int, default=120)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--reference-python")
     parser.add_argument("--harness-dir")
     args = parser.parse_args()
-    path = GOLDEN_DIR / f"{args.pair}.jsonl.gz"
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        records = [json.loads(line) for line in handle][: args.samples]
+    if args.pair:
+        name, records = args.pair, _records([args.pair], args.samples)
+    else:
+        framework = args.framework or "llama-factory"
+        pairs = [f"{model}--{framework}" for model in ("qwen2-vl", "qwen2.5-vl", "qwen3-vl")]
+        name, records = framework, _records(pairs, args.samples)
     ours = time_datakit(records, args.repeat)
-    print(f"{args.pair}: {len(records)} samples")
+    print(f"{name}: {len(records)} samples")
     print(f"datakit account_sample: {ours * 1e3:.3f} ms/sample")
     if not args.reference_python or not args.harness_dir:
         return 0
