@@ -29,7 +29,6 @@ from datakit.family.profiles import (
 from datakit.family.sample import ImageSlot, Part, Sample, Text
 from datakit.family.spaces import PictureSizes, Size, source_px_to_space
 from datakit.family.vision import (
-    MAX_ASPECT_RATIO,
     ImageTooSmall,
     ResizeRule,
     resize_rule,
@@ -49,8 +48,8 @@ LAYOUT_FRAMEWORK: dict[Layout, FrameworkName] = {
 OutputFormat = Literal["json", "jsonl"]
 
 # Skip reasons of the family paths that point at faulty input: the processor refuses the
-# picture (a side below the patch factor or an aspect ratio above 200, after the framework's
-# own resize).
+# picture (after the framework's own resize: an aspect ratio above 200, or a side that
+# qwen-vl-utils' max_pixels shrinks to nothing).
 FAMILY_PROBLEM_REASONS = frozenset({"image-too-small"})
 
 
@@ -105,19 +104,14 @@ class Target:
         return PictureSizes(source_px, resized_size_px(source_px, self.resize))
 
     def refusal(self, source_px: Size) -> str | None:
-        """Why the processor refuses the picture, as ``datakit validate`` judges it (rule
-        I012): an aspect ratio above 200, or with qwen-vl-finetune (no resize of its own
-        before the processor) a side below the patch factor. LLaMA-Factory's pre-resize
-        grows short sides and clips the ratio."""
-        if self.resize is None or self.framework.name == "llama-factory":
+        """Why the model's processor refuses the picture in this framework, as ``datakit
+        validate`` judges it (rule I012): the resize that counts its pad tokens raises."""
+        if self.resize is None:
             return None
-        width, height = source_px
-        short, long = sorted(source_px)
-        if long / max(short, 1) > MAX_ASPECT_RATIO:
-            return f"aspect ratio of {width}x{height} is above {MAX_ASPECT_RATIO}"
-        factor = self.resize.vision.factor_px
-        if short < factor and self.framework.name == "qwen-vl-finetune":
-            return f"{width}x{height} has a side below {factor} px"
+        try:
+            resized_size_px(source_px, self.resize)
+        except ImageTooSmall as exc:
+            return str(exc)
         return None
 
     def write(self, sample: Sample, sizes: Sequence[PictureSizes]) -> dict[str, Any]:

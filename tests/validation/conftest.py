@@ -12,6 +12,7 @@ def make_example_images(root: Path) -> None:
     Image.new("RGB", (64, 48), (200, 30, 30)).save(root / "img" / "ok.jpg")
     Image.new("RGB", (8, 8), (0, 0, 0)).save(root / "img" / "tiny.png")
     Image.new("RGB", (1200, 40), (0, 0, 0)).save(root / "img" / "wide.png")
+    Image.new("RGB", (603, 3), (0, 0, 0)).save(root / "img" / "sliver.png")
     (root / "img" / "broken.jpg").write_bytes(b"this is not a JPEG" * 4)
     (root / "holdout.txt").write_text("val2014/ok.jpg\n", encoding="utf-8")
 

@@ -26,14 +26,13 @@ def _finetune(user: str, answer: str, image: str = "img/ok.jpg") -> str:
 
 PROCESSOR_REFUSES = Rule(
     "I012", "image-refused-by-processor", Severity.ERROR, "record",
-    "Qwen-family targets: the processor raises on this image: a side shorter than one cell "
-    "(28 px for Qwen2-VL and Qwen2.5-VL, 32 px for Qwen3-VL; qwen-vl-finetune, which calls the "
-    "processor directly) or a ratio of its sides above 200 (qwen-vl-finetune and ms-swift; "
-    "LLaMA-Factory resizes both away first).",
+    "Qwen-family targets: the resize on the way to the model raises on this image: a ratio of "
+    "its sides above 200 (qwen-vl-finetune and ms-swift; LLaMA-Factory squeezes it first), or, "
+    "through ms-swift's qwen-vl-utils, a side that max_pixels shrinks to nothing.",
     "The error surfaces in the data loader at the step that draws the sample; qwen-vl-finetune "
     "then silently trains on another sample instead (transformers #37264).",
-    "Drop the image, or pad it to at least one cell a side and a ratio of 200 or less.",
-    bad=_finetune("<image>\\nWhat is it?", "Black.", "img/tiny.png"),
+    "Drop the image, or pad it to a ratio of 200 or less.",
+    bad=_finetune("<image>\\nWhat is it?", "Black.", "img/sliver.png"),
     good=_finetune("<image>\\nWhat is it?", "Red."),
     example_settings=_FINETUNE,
 )
@@ -122,23 +121,14 @@ def _turn_path(view: RecordView, turn: int) -> str:
 
 def _processor(view: RecordView, sample: Sample, emit: Collector, ctx: RunContext,
                listed: list[tuple[str, str]]) -> None:
-    target = ctx.target
-    assert target is not None
-    factor = family_api.target_rule(target).vision.factor_px
+    # The verdict of the resize itself (datakit.family.vision), framework by framework: the
+    # same code that counts the picture's pad tokens says when the processor raises.
     for i, picture in enumerate(pictures_of(view, sample, ctx)):
-        if picture.source_px is None:
+        if picture.refused is None:
             continue
         where = listed[i][1] if i < len(listed) else view.path()
-        width, height = picture.source_px
-        short, long = sorted((width, height))
-        if target.framework == "llama-factory":
-            continue  # its pre-resize grows short sides and clips the ratio
-        if long / max(short, 1) > 200:
-            emit(PROCESSOR_REFUSES, f"{picture.path} is {width}x{height} pixels: its ratio is "
-                 "above 200, which the processor refuses", where)
-        elif short < factor and target.framework == "qwen-vl-finetune":
-            emit(PROCESSOR_REFUSES, f"{picture.path} is {width}x{height} pixels: a side below "
-                 f"{factor} px, which the processor refuses", where)
+        emit(PROCESSOR_REFUSES, f"{picture.path}: {picture.refused}, which the processor "
+             "refuses", where)
 
 
 def _objects(view: RecordView, sample: Sample, emit: Collector) -> None:
