@@ -80,16 +80,18 @@ def run_coco(inputs: list[Any], options: Any, files: tuple[Path, ...], output: P
 
 def run_refcoco(setup: Any, items: Any, tally: Any, read_info: dict[str, Any], output: Path,
                 emit_holdout: Path | None, report: Path | None, quiet: bool,
-                choice: TargetChoice) -> int:
+                choice: TargetChoice, progress: bool | None = None) -> int:
     from rich.console import Console
 
+    from datakit.cli.progress import count_bar
     from datakit.cli.tally_table import print_tally
     from datakit.convert.family_refcoco import convert_refs_family
     from datakit.convert.refcoco import PROBLEM_REASONS, has_problems
     from datakit.convert.targets import FAMILY_PROBLEM_REASONS
 
-    result, by_task = convert_refs_family(items, setup.options, choice.target, tally,
-                                          setup.size_reader)
+    with count_bar(progress, "refs") as update:
+        result, by_task = convert_refs_family(items, setup.options, choice.target, tally,
+                                              setup.size_reader, update)
     setup.check_selection(result.refs_by_split)
 
     def counted() -> Iterator[dict[str, Any]]:

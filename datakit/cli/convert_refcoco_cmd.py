@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from datakit.cli.convert_target import choose_target, target_options
-from datakit.cli.grammar import GrammarCommand, data_output_options
+from datakit.cli.grammar import GrammarCommand, data_output_options, progress_option
 from datakit.cli.options import split_codes
 from datakit.cli.run import EXIT_FINDINGS, EXIT_OK
 
@@ -70,6 +70,7 @@ from datakit.cli.run import EXIT_FINDINGS, EXIT_OK
               help="Splits whose images go into --emit-holdout (default: every split but train).")
 @click.option("--report", type=click.Path(path_type=Path),
               help="Also write the tally and options as JSON to this file.")
+@progress_option
 @click.option("--quiet", "-q", is_flag=True, help="No tally table on stderr.")
 @target_options("--output-layout")
 def refcoco(files: tuple[Path, ...], output: Path, output_format: str, instances: Path | None,
@@ -78,7 +79,8 @@ def refcoco(files: tuple[Path, ...], output: Path, output_format: str, instances
             group_by: str, text_field: str, prompt_set: str, templates: Path | None,
             languages: str, seed: int, answer_style: str, rounding: str,
             image_root: Path | None, path_prefix: str | None, emit_holdout: Path | None,
-            holdout_splits: tuple[str, ...], report: Path | None, quiet: bool, target: str,
+            holdout_splits: tuple[str, ...], report: Path | None, progress: bool | None,
+            quiet: bool, target: str,
             output_layout: str | None, min_pixels: int | None, max_pixels: int | None,
             dataset_info: Path | None, dataset_name: str | None) -> int:
     """Convert RefCOCO, RefCOCO+ or RefCOCOg to Qwen-VL referring-expression conversations.
@@ -123,21 +125,24 @@ def refcoco(files: tuple[Path, ...], output: Path, output_format: str, instances
         check_family_templates(setup.options.prompts)
         items, tally, read_info = setup.read(text_field)
         return run_refcoco(setup, items, tally, read_info, output, emit_holdout, report, quiet,
-                           choice)
+                           choice, progress)
     items, tally, read_info = setup.read(text_field)
     return _run(setup, items, tally, read_info, output, output_format, emit_holdout, report,
-                quiet)
+                quiet, progress)
 
 
 def _run(setup: Any, items: Any, tally: Any, read_info: dict[str, Any], output: Path,
-         output_format: str, emit_holdout: Path | None, report: Path | None, quiet: bool) -> int:
+         output_format: str, emit_holdout: Path | None, report: Path | None, quiet: bool,
+         progress: bool | None) -> int:
     from rich.console import Console
 
+    from datakit.cli.progress import count_bar
     from datakit.cli.tally_table import print_tally
     from datakit.convert.refcoco import PROBLEM_REASONS, convert_refs, has_problems
     from datakit.io.atomic import write_json_array, write_jsonl
 
-    result = convert_refs(items, setup.options, tally, setup.size_reader)
+    with count_bar(progress, "refs") as update:
+        result = convert_refs(items, setup.options, tally, setup.size_reader, update)
     setup.check_selection(result.refs_by_split)
     by_task: Counter[str] = Counter()
 

@@ -33,3 +33,24 @@ def progress_callback(enabled: bool | None) -> Iterator[Callable[[str, int], Non
             bar.update(tasks[file], completed=done)
 
         yield update
+
+
+@contextmanager
+def count_bar(enabled: bool | None,
+              noun: str) -> Iterator[Callable[[int, int | None], None] | None]:
+    """A bar of ``noun`` done (of a total when one is known) on stderr, as ``convert coco``
+    shows images; None when there is no bar to show."""
+    if not (sys.stderr.isatty() if enabled is None else enabled):
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress(noun, BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(noun, total=None)
+
+        def update(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from datakit.convert.family_prompts import FAMILY_SPECIAL_TEXT_RE, template_parts
+from datakit.convert.progress import Progress, reported
 from datakit.convert.refcoco import (
     RefcocoOptions,
     RefcocoResult,
@@ -43,12 +44,13 @@ def convert_refs_family(
     target: Target,
     tally: Tally | None = None,
     size_reader: SizeReader | None = None,
+    progress: Progress | None = None,
 ) -> tuple[RefcocoResult, dict[str, int]]:
     """``convert_refs`` for ``target``: records in the target's layout, and how many of them
     each task made (the layouts need not keep record ids)."""
     tally = tally if tally is not None else Tally()
     converter = _FamilyConverter(options, tally, size_reader, target)
-    for item in items:
+    for item in reported(items, progress):
         converter.add(item)
     result = RefcocoResult(
         converter.records,

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from datakit.convert.image_files import ImageProblem, SizeReader
+from datakit.convert.progress import Progress, reported
 from datakit.convert.tally import Tally
 from datakit.convert.targets import LAYOUT_FRAMEWORK, Target
 from datakit.errors import ConfigError, InputError
@@ -51,14 +52,14 @@ class MigrateOptions:
     source_max_pixels: int | None = None
 
 
-def read_values(path: Path) -> Iterator[tuple[str, Any]]:
-    """(where, parsed value or a ``_Bad``) of every record of a JSON array or JSON Lines file;
-    an ``InputError`` when the file cannot be read on."""
+def read_values(path: Path, display_name: str | None = None) -> Iterator[tuple[str, Any]]:
+    """(where, parsed value or a ``_Bad``) of every record of a JSON array or JSON Lines file,
+    named ``display_name`` in ``where``; an ``InputError`` when the file cannot be read on."""
     from datakit.io.parse import parse_record
     from datakit.io.reader import iter_records
     from datakit.io.records import FileProblem
 
-    for item in iter_records(path):
+    for item in iter_records(path, display_name=display_name):
         if isinstance(item, FileProblem):
             where = item.file if item.line is None else f"{item.file}:{item.line}"
             if item.fatal:
@@ -124,8 +125,10 @@ class Migration:
         self.read_size = read_size
         self._sizes: dict[str, PictureSizes | ImageProblem | str] = {}
 
-    def records(self, values: Iterable[tuple[str, Any]]) -> Iterator[dict[str, Any]]:
-        for where, value in values:
+    def records(self, values: Iterable[tuple[str, Any]],
+                progress: Progress | None = None) -> Iterator[dict[str, Any]]:
+        """The rewritten records; ``progress(records read, None)`` now and then."""
+        for where, value in reported(values, progress):
             self.tally.see(RECORD)
             out = self._one(where, value)
             if out is not None:

@@ -20,6 +20,7 @@ from pathlib import PurePosixPath
 from typing import Any, Literal
 
 from datakit.convert.image_files import ImageProblem, ImageSize, unsafe_relative_path
+from datakit.convert.progress import Progress, reported
 from datakit.convert.prompts import SPECIAL_TEXT_RE, PromptPicker, PromptSet
 from datakit.convert.refcoco_prompts import QWEN, AnswerStyle
 from datakit.convert.tally import Tally
@@ -99,17 +100,20 @@ def convert_refs(
     options: RefcocoOptions,
     tally: Tally | None = None,
     size_reader: SizeReader | None = None,
+    progress: Progress | None = None,
 ) -> RefcocoResult:
     """Records for every selected ref, in input order; see the module docstring.
 
     The reader has already counted each item's ref and sentences as seen in ``tally``; here
     each is marked used or skipped. ``size_reader`` (optional) looks images up under the image
     root: a missing or unreadable image skips its refs, and the file's own size wins over the
-    source's when they disagree (the trainer sees the file).
+    source's when they disagree (the trainer sees the file). ``progress(done, total)`` is
+    called every few thousand refs and at the end (``total`` None when ``items`` has no
+    length).
     """
     tally = tally if tally is not None else Tally()
     converter = _Converter(options, tally, size_reader)
-    for item in items:
+    for item in reported(items, progress):
         converter.add(item)
     return RefcocoResult(
         converter.records,
