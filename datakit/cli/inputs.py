@@ -24,10 +24,6 @@ def dataset_paths(files: tuple[Path, ...], settings: Settings, command: str) -> 
     if not files:
         raise InputError("no dataset files given", fix=f"datakit {command} FILE [FILE ...]")
     for path in files:
-        if str(path) == "-":
-            raise InputError(f"datakit {command} reads files and folders, not standard input",
-                             fix="save the data to a file first (validate, tokens and stats "
-                             "read '-')")
         if not path.exists():
             raise InputError(f"{path}: no such file", fix="check the path")
     selection = select_dataset_files(files, settings)

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from datakit.cli.grammar import GrammarCommand
+from datakit.cli.grammar import GrammarCommand, progress_option
 from datakit.cli.options import family_options, family_overrides, split_codes
+
+if TYPE_CHECKING:
+    from datakit.gallery.run import PreviewResult
+    from datakit.validation.settings import Settings
 
 
 @click.command(cls=GrammarCommand, renamed={"--out": "--output"})
@@ -36,6 +41,7 @@ from datakit.cli.options import family_options, family_overrides, split_codes
 @click.option("--max-len", type=click.IntRange(min=1), help="The trainer's model_max_length.")
 @family_options
 @click.option("--tokenizer", help="A Qwen-VL model directory or a qwen.tiktoken file.")
+@progress_option
 def preview(
     files: tuple[Path, ...],
     out_dir: Path,
@@ -56,8 +62,11 @@ def preview(
     min_pixels: int | None,
     max_pixels: int | None,
     truncation_strategy: str | None,
+    progress: bool | None,
 ) -> int:
     """Draw chosen samples' boxes on their images and write an offline HTML gallery.
+
+    FILES: files, folders, or - for standard input.
 
     Boxes are drawn on the pixels the model sees (the stored image, no EXIF
     rotation), mapped from the 0..999 grid with v / 1000 * size; a file of the
@@ -70,12 +79,8 @@ def preview(
     Exit codes: 0 written, 2 usage error (missing file, unknown id, ...),
     3 internal error.
     """
-    from datakit.cli.inputs import dataset_paths
-    from datakit.cli.outputs import dataset_inputs, settings_inputs
-    from datakit.cli.signals import terminate_cleanly
-    from datakit.gallery.run import IMAGES_DIR, PreviewOptions, describe, write_preview
-    from datakit.io.atomic import check_destination
-    from datakit.io.targets import check_not_inside, check_targets
+    from datakit.cli.inputs import paths_with_stdin
+    from datakit.gallery.summary import describe
     from datakit.validation.settings import load_settings
 
     wanted = split_codes(ids)
@@ -87,7 +92,27 @@ def preview(
         **family_overrides(target, framework, min_pixels, max_pixels, truncation_strategy,
                            settings.target),
     )
-    paths = dataset_paths(files, settings, "preview")
+    with paths_with_stdin(files, settings, "preview") as (paths, names):
+        result = _write(paths, names, out_dir, font, config, settings, sample, seed, page_size,
+                        wanted, with_findings, no_findings, max_side, progress)
+    from datakit.report.safe import printable
+
+    for line in describe(result):
+        click.echo(printable(line))
+    return 0
+
+
+def _write(paths: list[str], names: dict[str, str], out_dir: Path, font: Path | None,
+           config: Path | None, settings: Settings, sample: int | None, seed: int,
+           page_size: int, wanted: tuple[str, ...], with_findings: bool, no_findings: bool,
+           max_side: int, progress: bool | None) -> PreviewResult:
+    from datakit.cli.outputs import dataset_inputs, settings_inputs
+    from datakit.cli.progress import progress_callback
+    from datakit.cli.signals import terminate_cleanly
+    from datakit.gallery.run import IMAGES_DIR, PreviewOptions, write_preview
+    from datakit.io.atomic import check_destination
+    from datakit.io.targets import check_not_inside, check_targets
+
     terminate_cleanly()
     inputs = [*dataset_inputs(paths), *settings_inputs(config, settings.tokenizer),
               ("--font file", font)]
@@ -109,9 +134,5 @@ def preview(
         font=str(font) if font is not None else None,
         page_size=page_size,
     )
-    result = write_preview(paths, out_dir, options)
-    from datakit.report.safe import printable
-
-    for line in describe(result):
-        click.echo(printable(line))
-    return 0
+    with progress_callback(progress) as callback:
+        return write_preview(paths, out_dir, options, progress=callback, display_names=names)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +21,7 @@ from datakit.gallery.html import PictureView, SampleView
 from datakit.gallery.layout import PlannedPicture, plan_sample
 from datakit.gallery.pages import PAGE_SIZE, remove_stale_pages, write_pages
 from datakit.gallery.select import Chosen, select_samples
+from datakit.gallery.summary import notes_for
 from datakit.io.records import FileProblem
 from datakit.validation.settings import Settings
 
@@ -71,19 +72,31 @@ class PreviewResult:
 
 
 def write_preview(
-    paths: Sequence[str | Path], out_dir: str | Path, options: PreviewOptions
+    paths: Sequence[str | Path],
+    out_dir: str | Path,
+    options: PreviewOptions,
+    *,
+    progress: Callable[[str, int], None] | None = None,
+    display_names: Mapping[str, str] | None = None,
 ) -> PreviewResult:
+    """Write the gallery of ``paths`` to ``out_dir``. ``progress(label, done)`` hears of the
+    validation run (records per file), the choice (records read per file) and the drawing
+    (samples drawn); ``display_names`` names files in the gallery (``<stdin>`` for a copy of
+    standard input)."""
     from datakit.statistics.findings import find_by_sample
 
     if options.with_findings and not options.findings:
         raise InputError("--with-findings needs the validation run that --no-findings skips",
                          fix="drop one of the two options")
     font_path = find_cjk_font(options.font)  # a wrong --font fails before any work
-    targets = file_targets(paths, options.settings)
-    found = find_by_sample(paths, options.settings) if options.findings else None
+    names = dict(display_names or {})
+    targets = file_targets(paths, options.settings, names)
+    found = find_by_sample(paths, options.settings, progress, display_names=names) \
+        if options.findings else None
     only = set(found.by_sample) if found is not None and options.with_findings else None
     selection = select_samples(paths, sample=options.sample, seed=options.seed,
-                               ids=options.ids, only=only)
+                               ids=options.ids, only=only, display_names=names,
+                               progress=progress)
     if selection.missing_ids:
         shown = ", ".join(selection.missing_ids[:10])
         raise InputError(f"no record has the id(s) {shown}",
@@ -115,10 +128,13 @@ def write_preview(
                               options, result, written)
         view.cut = cuts[number - 1]
         views.append(view)
+        if progress is not None:
+            progress("drawing", number)
     _remove_stale(images, written)
     sample_font = fonts.get(16)
     result.font_name, result.font_cjk = sample_font.name, sample_font.cjk
-    notes = _notes(paths, selection.candidates, len(views), options, sample_font)
+    shown_paths = [names.get(str(p), str(p)) for p in paths]
+    notes = notes_for(shown_paths, selection.candidates, len(views), options, sample_font)
     if cut_note:
         notes.append(cut_note)
     if found is not None:
@@ -130,11 +146,13 @@ def write_preview(
     return result
 
 
-def file_targets(paths: Sequence[str | Path], settings: Settings
+def file_targets(paths: Sequence[str | Path], settings: Settings,
+                 display_names: Mapping[str, str] | None = None
                  ) -> dict[str, FamilyTarget | None]:
-    """Each file's target, resolved from its first records as ``datakit validate`` does
-    (None: Qwen-VL v1); a file whose model the data does not tell is refused, as by
-    ``datakit tokens``."""
+    """Each file's target by its shown name, resolved from its first records as ``datakit
+    validate`` does (None: Qwen-VL v1); a file whose model the data does not tell is refused,
+    as by ``datakit tokens``."""
+    names = display_names or {}
     from datakit.io.reader import records_only
     from datakit.statistics.family import require_model
     from datakit.validation.family_target import peek_target, wants_resolution
@@ -144,9 +162,10 @@ def file_targets(paths: Sequence[str | Path], settings: Settings
         target = None
         if wants_resolution(settings):
             _, target = peek_target(records_only(str(path), []), settings)
+        shown = names.get(str(path), str(path))
         if target is not None:
-            require_model(target, str(path))
-        out[str(path)] = target
+            require_model(target, shown)
+        out[shown] = target
     return out
 
 
@@ -269,55 +288,3 @@ def _remove_stale(images: Path, written: set[str]) -> None:
 
 def _has_han(text: str) -> bool:
     return any("\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff" for c in text)
-
-
-def _notes(
-    paths: Sequence[str | Path],
-    candidates: int,
-    shown: int,
-    options: PreviewOptions,
-    font: LabelFont,
-) -> list[str]:
-    names = ", ".join(str(p) for p in paths)
-    how: list[str] = []
-    if options.ids:
-        how.append("chosen ids")
-    if options.with_findings:
-        how.append("samples with findings")
-    if options.sample is not None:
-        how.append(f"a random {options.sample} (seed {options.seed})")
-    if shown > options.page_size:
-        how.append(f"{options.page_size} per page")
-    font_note = f"Label font: {font.name}." if font.cjk else (
-        f"Label font: {font.name}, which has no Chinese glyphs (install fonts-noto-cjk or "
-        "pass --font)."
-    )
-    findings = "" if options.findings else " Findings not checked (--no-findings)."
-    return [
-        f"{shown} sample(s) of {candidates} candidate(s) from {names}; "
-        f"selection: {', '.join(how) or 'all'}.",
-        f"{font_note}{findings}",
-    ]
-
-
-def describe(result: PreviewResult) -> list[str]:
-    """Short lines for the terminal about what was written."""
-    lines = [f"wrote {result.samples} sample(s), {result.pictures_written} picture(s), "
-             f"{result.boxes_drawn} box(es) to {result.index_html}"]
-    if result.pictures_failed:
-        failed = ", ".join(f"{reason} {n}" for reason, n in sorted(result.pictures_failed.items()))
-        lines.append(f"pictures not drawn: {failed}")
-    if result.boxes_faulty:
-        lines.append(f"{result.boxes_faulty} box(es) with findings drawn dashed"
-                     + (f", {result.boxes_ambiguous} of them ambiguous (P004: drawn on each "
-                        "picture they may mark)" if result.boxes_ambiguous else ""))
-    if result.boxes_undrawable:
-        lines.append(f"{result.boxes_undrawable} box(es) could not be placed on a picture")
-    if result.cjk_labels and not result.font_cjk:
-        lines.append("note: no CJK font found; Chinese labels show as empty boxes "
-                     "(install fonts-noto-cjk, or pass --font FILE)")
-    for problem in result.problems:
-        where = f":{problem.line}" if problem.line else ""
-        lines.append(f"{problem.file}{where}: {problem.message}")
-    return lines
-

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-from collections.abc import Collection, Container, Sequence
+from collections.abc import Callable, Collection, Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from datakit.findings import Finding
 from datakit.io.records import FileProblem
 
 SampleKey = tuple[str, int]
+_PROGRESS_EVERY = 4096  # records between progress calls
 
 
 @dataclass
@@ -56,12 +57,16 @@ def select_samples(
     seed: int = 0,
     ids: Collection[str] = (),
     only: Container[SampleKey] | None = None,
+    display_names: Mapping[str, str] | None = None,
+    progress: Callable[[str, int], None] | None = None,
 ) -> Selection:
     """Stream ``paths`` and choose records.
 
     ``ids`` keeps records whose ``id`` (as text) is listed; ``only`` keeps the listed
     (file, index) pairs (e.g. samples with findings); ``sample`` keeps a seeded random N of
-    what remains (all of it when ``None``).
+    what remains (all of it when ``None``). A file is known by its name in ``display_names``
+    (``<stdin>`` for a copy of standard input), so that the choice does not depend on where
+    the copy was put. ``progress(label, records read)`` is told now and then.
     """
     from datakit.io.parse import parse_record
     from datakit.io.reader import iter_records
@@ -73,12 +78,18 @@ def select_samples(
     kept: list[tuple[int, Chosen]] = []
     problems: list[FileProblem] = []
     candidates = 0
+    names = display_names or {}
     for order, path in enumerate(paths):
-        display = str(path)
-        for item in iter_records(display, display_name=display):
+        display = names.get(str(path), str(path))
+        label = f"{display}: choosing"
+        read = 0
+        for item in iter_records(str(path), display_name=display):
             if isinstance(item, FileProblem):
                 problems.append(item)
                 continue
+            read = item.index + 1
+            if progress is not None and not read % _PROGRESS_EVERY:
+                progress(label, read)
             if only is not None and (display, item.index) not in only:
                 continue
             parsed = parse_record(item)
@@ -99,6 +110,8 @@ def select_samples(
                 heapq.heappush(heap, entry)
             elif sample and entry[:2] > heap[0][:2]:
                 heapq.heapreplace(heap, entry)
+        if progress is not None:
+            progress(label, read)
     if sample is not None:
         kept = [(position, chosen) for _, position, chosen in heap]
     kept.sort(key=lambda pair: pair[0])

@@ -115,8 +115,7 @@ def test_tokens_and_stats_read_standard_input_as_stdin(data: Path) -> None:
     assert document["findings"]["by_code"] == {"B002": 1}
 
 
-def test_preview_says_it_needs_a_file_for_standard_input(data: Path) -> None:
-    result = _with_stdin(["preview", "-", "-o", "g"], data, b"[]")
-    assert result.returncode == 2
-    assert result.stderr.decode().startswith(
-        "datakit: error: datakit preview reads files and folders, not standard input\n")
+def test_standard_input_is_named_once_at_most(data: Path) -> None:
+    result = _with_stdin(["preview", "-", "grounding.json", "-", "-o", "g"], data, b"[]")
+    assert (result.returncode, result.stderr.decode()) == (
+        2, "datakit: error: '-' (standard input) is named more than once\n  fix: name it once\n")
