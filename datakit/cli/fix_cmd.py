@@ -58,6 +58,10 @@ def fix(files: tuple[Path, ...], show_diff: bool, unsafe_fixes: bool, select: tu
         return 0
     if not files:
         raise InputError("no dataset files given", fix="datakit fix FILE [FILE ...]")
+    if any(str(path) == "-" for path in files):
+        raise InputError("datakit fix rewrites files in place; standard input ('-') cannot be "
+                         "rewritten", fix="save it to a file and name that (datakit validate - "
+                         "checks standard input)")
     settings = load_settings(config).with_overrides(
         image_root=str(image_root.resolve()) if image_root else None, strict=strict, jobs=1)
     options = FixOptions(unsafe_fixes, split_codes(select), split_codes(ignore))

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import click
 
 from datakit.cli.grammar import GrammarCommand
+
+_FILE_WIDTH = 10_000  # wide enough that no summary is folded: a row per rule
 
 
 @click.command(cls=GrammarCommand, renamed={"--format": "--output-format"})
 @click.option("--output-format", "output_format", type=click.Choice(["text", "json"]),
               default="text", show_default=True, help="A table, or a JSON array.")
-def rules(output_format: str) -> int:
+@click.option("--output", "-o", type=click.Path(path_type=Path),
+              help="Write the list to this file (atomically) instead of stdout.")
+def rules(output_format: str, output: Path | None) -> int:
     """List every validation rule with its code, name, severity and summary."""
     from datakit.validation.registry import RULES
 
@@ -22,17 +29,31 @@ def rules(output_format: str) -> int:
              "summary": r.summary}
             for r in RULES.values()
         ]
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-        return 0
-    from rich.console import Console
-    from rich.table import Table
+        text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+        if output is None:
+            click.echo(text, nl=False)
+            return 0
+    else:
+        from rich.console import Console
+        from rich.table import Table
 
-    table = Table(show_lines=False)
-    for column in ("code", "name", "severity", "summary"):
-        table.add_column(column, overflow="fold")
-    for r in RULES.values():
-        table.add_row(r.code, r.name, r.severity.value, r.summary)
-    Console().print(table)
+        table = Table(show_lines=False)
+        for column in ("code", "name", "severity", "summary"):
+            table.add_column(column, overflow="fold")
+        for r in RULES.values():
+            table.add_row(r.code, r.name, r.severity.value, r.summary)
+        if output is None:
+            Console().print(table)
+            return 0
+        # A file gets the table as a wide terminal shows it, without colour codes.
+        buffer = io.StringIO()
+        Console(file=buffer, width=_FILE_WIDTH, color_system=None,
+                force_terminal=False).print(table)
+        text = buffer.getvalue()
+    from datakit.io.atomic import atomic_writer
+
+    with atomic_writer(output) as handle:
+        handle.write(text.encode("utf-8"))
     return 0
 
 
