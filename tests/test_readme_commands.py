@@ -10,6 +10,7 @@ error.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shlex
@@ -97,19 +98,37 @@ def _judged(samples: Path, clone: Path) -> tuple[list[str], dict[str, int]]:
     return [f["path"] for f in document["files"]], document["summary"]["findings"]
 
 
+def _tree(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` (hidden ones too) by relative path, with its sha256."""
+    return {path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(folder.rglob("*")) if path.is_file() or path.is_symlink()}
+
+
 def test_what_the_commands_write_is_never_judged_as_data(clone: Path, tmp_path: Path) -> None:
-    # `datakit validate .` in the samples after the quickstart checks what it checked before:
-    # a Parquet table of rows or a gallery left there is no dataset with findings.
+    # The quickstart writes its outputs outside the dataset folder (../rows.parquet,
+    # ../preview/), so samples/ is byte for byte what the clone holds; and `datakit validate .`
+    # in it checks what it checked before.
     if shutil.which("datakit") is None:
         pytest.skip("the datakit script is not installed")
     fresh = tmp_path / "datakit"
     subprocess.run(["git", "clone", "--quiet", str(clone), str(fresh)], check=True)
-    before = _judged(fresh / "samples", fresh)
+    samples = fresh / "samples"
+    tree = _tree(samples)
+    before = _judged(samples, fresh)
+    assert _tree(samples) == tree  # validate itself leaves nothing behind
+    ran = []
     for block in _blocks((fresh / "README.md").read_text(encoding="utf-8")):
         if block[:1] == ["cd samples"]:
             for command in _datakit_lines(block):
-                _run(command, fresh / "samples", fresh)
-    assert _judged(fresh / "samples", fresh) == before
+                _run(command, samples, fresh)
+                ran.append(command)
+    assert any("-o ../" in command for command in ran)  # the outputs the README names
+    after = _tree(samples)
+    changed = sorted(name for name in tree.keys() | after.keys()
+                     if tree.get(name) != after.get(name))
+    assert changed == []
+    assert (fresh / "rows.parquet").is_file() and (fresh / "preview" / "index.html").is_file()
+    assert _judged(samples, fresh) == before
 
 
 def test_commands_on_outside_data_know_every_option(clone: Path, tmp_path: Path) -> None:
