@@ -27,7 +27,8 @@ class Rule:
     ``bad`` and ``good`` are whole example files (JSON array text) that the test suite runs
     through ``datakit validate``: ``bad`` must yield this rule's code and ``good`` must not.
     Example files may reference the images the rule-example harness provides
-    (``img/ok.jpg`` 64x48, ``img/tiny.png`` 8x8, ``img/wide.png`` 1200x40, ``img/sliver.png`` 603x3, ``img/broken.jpg``).
+    (``img/ok.jpg`` 64x48, ``img/tiny.png`` 8x8, ``img/wide.png`` 1200x40,
+    ``img/sliver.png`` 603x3, ``img/broken.jpg``).
     """
 
     code: str
