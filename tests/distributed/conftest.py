@@ -1,9 +1,14 @@
-"""One local Ray cluster (2 CPUs, on 127.0.0.1) for the whole session, and generated shards."""
+"""One local Ray cluster (2 CPUs, on 127.0.0.1) for this folder's tests, generated shards, and a
+time limit on every test here, so that a stuck cluster fails a test instead of hanging the
+suite."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
+import signal
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,18 +18,58 @@ from PIL import Image
 
 SHARDS = 4
 RECORDS_PER_SHARD = 700  # two batches of 512 in each shard
+# Far above what a test or the cluster's start takes (seconds; ~10 s on 2 busy cores).
+TEST_SECONDS = 120
+START_SECONDS = 120
+HERE = Path(__file__).resolve().parent
 
 
-@pytest.fixture(scope="session")
-def ray_cluster() -> Iterator[str]:
-    """The address of a local cluster; the tests skip where Ray cannot be imported."""
-    ray = pytest.importorskip(
-        "ray", reason='Ray is not installed (pip install "datakit[ray]" to run these tests)')
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             _node_ip_address="127.0.0.1")
+@contextlib.contextmanager
+def _deadline(seconds: int, what: str) -> Iterator[None]:
+    """Fail (not hang) past ``seconds``: a blocked ``ray.get`` or ``ray.init`` checks for
+    signals, so the alarm's exception reaches the test (Ray wraps it in a SystemError)."""
+    if sys.platform == "win32":  # no SIGALRM; the subprocesses keep their own timeouts
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError(f"{what} ran past {seconds} s")
+
+    before = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
     try:
-        yield str(ray.get_runtime_context().gcs_address)
+        yield
     finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)
+
+
+@pytest.fixture(autouse=True)
+def _time_limit(request: pytest.FixtureRequest) -> Iterator[None]:
+    with _deadline(TEST_SECONDS, request.node.nodeid):
+        yield
+
+
+@pytest.fixture
+def ray_cluster() -> str:
+    """The address of a local cluster that subprocesses can join, started by the first test
+    that asks; the tests skip where Ray cannot be imported."""
+    ray = pytest.importorskip(
+        "ray", reason="Ray is not installed (no Ray wheel for this platform or Python; "
+        'pip install "datakit[ray]" where there is one)')
+    if not ray.is_initialized():
+        with _deadline(START_SECONDS, "starting the local Ray cluster"):
+            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+                     _node_ip_address="127.0.0.1")
+    return str(ray.get_runtime_context().gcs_address)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """The cluster (and this process's part in it) ends with the last test of this folder,
+    before the rest of the suite forks its process pools."""
+    ray = sys.modules.get("ray")
+    if ray is not None and (nextitem is None or nextitem.path.parent != HERE):
         ray.shutdown()
 
 

@@ -61,9 +61,10 @@ def test_engine_ray_without_ray_says_how_to_install(tmp_path: Path) -> None:
 
 def test_engine_option_misuse_is_a_usage_error(tmp_path: Path) -> None:
     root = _data(tmp_path)
-    done = _run(["validate", "--ray-address", "auto", "a.jsonl"], root)
-    assert "--ray-address needs --engine ray" in done.stderr
-    assert done.stderr.strip().splitlines()[-1] == "RAY-ABSENT 2"
+    for command in ("validate", "tokens", "stats"):
+        done = _run([command, "--ray-address", "auto", "a.jsonl"], root)
+        assert "--ray-address needs --engine ray" in done.stderr, command
+        assert done.stderr.strip().splitlines()[-1] == "RAY-ABSENT 2", command
     done = _run(["validate", "--engine", "ray", "-"], root)
     assert "not standard input ('-')" in done.stderr
     assert done.stderr.strip().splitlines()[-1] == "RAY-ABSENT 2"

@@ -1,39 +1,34 @@
-"""``stats`` on a Ray cluster writes the statistics a local run writes (duplicates across
-shards included)."""
+"""``stats`` on a Ray cluster gives the statistics of a local run, duplicates across shards and
+the findings per sample included."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
+
+from datakit.validation.settings import Settings
 
 FILES = ["shard-0.jsonl", "shard-1.jsonl", "shard-3.json"]
 
 
-def _datakit(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "datakit", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=180)
+def test_stats_and_its_findings_match(ray_cluster: str, shards: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from datakit.distributed.stats import collect_on_ray
+    from datakit.statistics.collect import collect_stats
+    from datakit.statistics.findings import find_by_sample
 
+    monkeypatch.chdir(shards)
+    settings = Settings(images="none", cache=False)
 
-def test_stats_and_its_findings_match(ray_cluster: str, shards: Path) -> None:
-    def run(*extra: str) -> dict[str, object]:
-        done = _datakit(shards, "stats", "--no-progress", "--images", "none", *extra,
-                        *FILES, "-o", str(out))
-        assert done.returncode == 0, done.stderr
-        return dict(json.loads(out.read_text()))
+    def run(engine: str, collect: Any) -> dict[str, Any]:
+        codes = find_by_sample(FILES, settings, engine=engine).codes()
+        stats = collect(FILES, max_len=settings.max_len, tokenizer=None, jobs=2,
+                        codes_by_sample=codes, settings=settings)
+        return dict(stats.result(top_refs=20))
 
-    out = shards / "stats.json"
-    try:
-        local = run()
-        remote = run("--engine", "ray", "--ray-address", ray_cluster)
-    finally:
-        out.unlink(missing_ok=True)
+    local = run("local", collect_stats)
+    remote = run("ray", collect_on_ray)
     assert remote == local
     assert local["duplicates"] and local["findings"]
-
-
-def test_ray_address_needs_engine_ray(shards: Path) -> None:
-    done = _datakit(shards, "stats", "--ray-address", "auto", "shard-0.jsonl")
-    assert done.returncode == 2
-    assert "--ray-address needs --engine ray" in done.stderr

@@ -1,30 +1,39 @@
-"""``tokens`` on a Ray cluster writes what a local run writes: the same JSON lines in the same
-order, the same file problems and exit code."""
+"""``tokens`` on a Ray cluster counts what a local run counts: the same JSON lines in the same
+order, the same figures and file problems (the command prints and exits by these)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import io
 from pathlib import Path
+from typing import Any
 
-FILES = ["shard-0.jsonl", "shard-1.jsonl", "shard-3.json"]
+import pytest
 
+from datakit.validation.settings import Settings
 
-def _datakit(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "datakit", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=180)
-
-
-def test_tokens_lines_and_exit_code_match(ray_cluster: str, shards: Path) -> None:
-    local = _datakit(shards, "tokens", *FILES)
-    remote = _datakit(shards, "tokens", "--engine", "ray", "--ray-address", ray_cluster, *FILES)
-    assert remote.returncode == local.returncode == 1, remote.stderr
-    assert remote.stdout == local.stdout
-    assert len(local.stdout.splitlines()) == 3 * 700
-    assert remote.stderr == local.stderr  # the file problems, in file order
+FILES = ["shard-0.jsonl", "shard-1.jsonl", "missing.jsonl", "binary.jsonl", "shard-3.json"]
 
 
-def test_ray_address_needs_engine_ray(shards: Path) -> None:
-    done = _datakit(shards, "tokens", "--ray-address", "auto", "shard-0.jsonl")
-    assert done.returncode == 2
-    assert "--ray-address needs --engine ray" in done.stderr
+def _figures(run: Any) -> tuple[Any, ...]:
+    return (run.samples, run.failing, run.truncated, run.cut_in_image, run.answer_cut,
+            run.token_counts, run.listed, run.file_problems, run.targets)
+
+
+def test_tokens_lines_and_figures_match(ray_cluster: str, shards: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from datakit.cli.tokens_ray import RayRun
+    from datakit.cli.tokens_run import TokenRun
+
+    monkeypatch.chdir(shards)
+    settings = Settings()
+    local, remote = TokenRun(2048, None, 2, settings), RayRun(2048, None, 2, settings)
+    local_out, remote_out = io.BytesIO(), io.BytesIO()
+    local.execute(FILES, local_out)
+    remote.execute(FILES, remote_out)
+    assert remote_out.getvalue() == local_out.getvalue()
+    assert _figures(remote) == _figures(local)
+    # what the comparison covers: long samples, broken records, unreadable files
+    assert local.samples == 3 * 700 and len(local_out.getvalue().splitlines()) == 3 * 700
+    assert local.failing > 10 and local.truncated > 10
+    assert [(p.file, p.fatal) for p in local.file_problems if p.fatal] == [
+        ("missing.jsonl", True), ("binary.jsonl", True)]
