@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from fnmatch import fnmatch
 
-from datakit.errors import ConfigError
 from datakit.findings import Severity
+from datakit.validation.code_patterns import check_patterns, matches
 from datakit.validation.context import RunContext
 from datakit.validation.rule import Rule
 from datakit.validation.rules import (
@@ -60,29 +60,6 @@ def lookup(code_or_name: str) -> Rule | None:
     return RULES.get(code_or_name.upper()) or BY_NAME.get(code_or_name.lower())
 
 
-def _matches(code: str, patterns: tuple[str, ...]) -> bool:
-    rule = RULES[code]
-    return any(
-        code.startswith(p.upper()) or p.lower() == rule.name or p.upper() == "ALL"
-        for p in patterns
-    )
-
-
-def check_patterns(patterns: tuple[str, ...], where: str) -> None:
-    """Refuse a pattern that matches no rule. An empty one is refused too: every code starts
-    with "", so it would select (or ignore) every rule."""
-    for pattern in patterns:
-        if not pattern.strip():
-            raise ConfigError(
-                f"{where}: an empty code matches every rule",
-                fix="remove it, or name the codes (see `datakit rules`); ALL means every rule",
-            )
-        if pattern.upper() != "ALL" and not any(_matches(c, (pattern,)) for c in RULES):
-            raise ConfigError(
-                f"{where}: {pattern!r} matches no rule", fix="see `datakit rules` for the codes"
-            )
-
-
 def severities(
     select: tuple[str, ...],
     ignore: tuple[str, ...],
@@ -93,15 +70,15 @@ def severities(
     check_patterns(ignore, "ignore")
     out: dict[str, Severity] = {}
     for code, rule in RULES.items():
-        if select and not _matches(code, select):
+        if select and not matches(code, select):
             continue
-        if ignore and _matches(code, ignore):
+        if ignore and matches(code, ignore):
             continue
         out[code] = rule.severity
     for pattern, level in overrides:
         check_patterns((pattern,), "severity")
         for code in out:
-            if _matches(code, (pattern,)):
+            if matches(code, (pattern,)):
                 out[code] = Severity(level)
     return out
 
@@ -110,5 +87,5 @@ def ignored_for_file(path: str, per_file: tuple[tuple[str, tuple[str, ...]], ...
     codes: set[str] = set()
     for glob, patterns in per_file:
         if fnmatch(path, glob) or fnmatch(path.rsplit("/", 1)[-1], glob):
-            codes.update(c for c in RULES if _matches(c, patterns))
+            codes.update(c for c in RULES if matches(c, patterns))
     return codes

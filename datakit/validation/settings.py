@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from datakit.errors import ConfigError
+from datakit.validation.code_patterns import check_patterns
 
 ImageMode = Literal["none", "exists", "header", "decode"]
 IMAGE_MODES = ("none", "exists", "header", "decode")
@@ -215,7 +216,7 @@ def _coerce(name: str, raw: Any, default: Any, source: str, key: str) -> Any:
     if isinstance(default, tuple):
         items = _strings(raw, where, "a list of non-empty strings")
         if name in _RULE_PATTERNS:
-            _check_rules(items, where)
+            check_patterns(items, where)
         return items
     if isinstance(default, bool):
         if not isinstance(raw, bool):
@@ -289,7 +290,7 @@ def _severity(raw: Any, where: str) -> tuple[tuple[str, str], ...]:
             shown = repr(level) if isinstance(level, str) else _toml_type(level)
             raise ConfigError(f"{where} {code}: must be \"error\", \"warning\" or \"info\", "
                               f"not {shown}")
-    _check_rules(tuple(raw), where)
+    check_patterns(tuple(raw), where)
     return tuple(sorted((str(k), str(v)) for k, v in raw.items()))
 
 
@@ -302,15 +303,9 @@ def _per_file_ignores(raw: Any, where: str) -> tuple[tuple[str, tuple[str, ...]]
         if not glob.strip():
             raise ConfigError(f"{where} has an empty file glob", fix="name the files it covers")
         patterns = _strings(codes, f"{where} {glob!r}", "a list of rule codes")
-        _check_rules(patterns, f"{where} {glob!r}")
+        check_patterns(patterns, f"{where} {glob!r}")
         out.append((glob, patterns))
     return tuple(sorted(out))
-
-
-def _check_rules(patterns: tuple[str, ...], where: str) -> None:
-    from datakit.validation.registry import check_patterns
-
-    check_patterns(patterns, where)
 
 
 def _shown(value: Any) -> str:
