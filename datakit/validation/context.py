@@ -10,7 +10,7 @@ from datakit.findings import Severity
 from datakit.validation.settings import Settings
 
 if TYPE_CHECKING:
-    from datakit.validation.family_target import FamilyTarget
+    from datakit.validation.family_target_type import FamilyTarget
     from datakit.validation.images import ImageChecker
     from datakit.validation.view import Collector
 

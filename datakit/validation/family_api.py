@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from datakit.family.layouts._common import ReadResult
     from datakit.family.vision import ResizeRule
-    from datakit.validation.family_target import FamilyTarget
+    from datakit.validation.family_target_type import FamilyTarget
     from datakit.validation.images import ImageChecker
 
 

@@ -13,10 +13,11 @@ rules stay silent instead of guessing a budget (F011 says so, with the fix).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
+# the type's home is family_target_type; the importers above validation name it from here
+from datakit.validation.family_target_type import FamilyTarget as FamilyTarget
 from datakit.validation.settings import Settings
 
 if TYPE_CHECKING:
@@ -36,31 +37,6 @@ FAMILY_MODELS = ("qwen2-vl", "qwen2.5-vl", "qwen3-vl")
 _FOREIGN_KEYS = ("messages", "query", "image", "images", "objects")
 _FAMILY_SIGNS = ("<image>", "<|box_start|>", "<|object_ref_start|>", "bbox_2d", "point_2d")
 _SHAREGPT_ROLES = ("human", "gpt", "system", "observation", "function_call")
-
-
-@dataclass(frozen=True, slots=True)
-class FamilyTarget:
-    """What the records of one file are checked against (the family branch of the worker)."""
-
-    model: str  # a ModelName other than qwen-vl (the one structure and markup are read for)
-    framework: str  # a FrameworkName other than qwen-vl
-    layout: str  # datakit.family.profiles.Layout
-    max_len: int
-    min_pixels: int | None
-    max_pixels: int | None
-    truncation_strategy: str | None
-    # False when the data does not tell the model and none was given: token rules stay silent
-    model_known: bool
-    # the candidates when model_known is False, for the message
-    candidates: tuple[str, ...]
-    why: str  # how the target was chosen, for the report
-
-    def title(self) -> str:
-        from datakit.family.profiles import framework, model
-
-        name = model(self.model).title if self.model_known else " / ".join(
-            model(m).title for m in self.candidates)
-        return f"{name} data for {framework(self.framework).title}"
 
 
 def wants_resolution(settings: Settings) -> bool:

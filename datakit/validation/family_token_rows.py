@@ -19,7 +19,7 @@ from datakit.io.parse import parse_record
 from datakit.io.records import RawRecord
 from datakit.qwenvl.token_rows import Row, json_id
 from datakit.validation import family_api
-from datakit.validation.family_target import FamilyTarget
+from datakit.validation.family_target_type import FamilyTarget
 from datakit.validation.settings import Settings
 
 # verdicts that stop training (the sample fails), as cut_in_image does for v1

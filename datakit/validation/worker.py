@@ -68,7 +68,7 @@ class BatchResult:
 
 
 if TYPE_CHECKING:
-    from datakit.validation.family_target import FamilyTarget
+    from datakit.validation.family_target_type import FamilyTarget
     from datakit.validation.images import StatusFields
 
 _CONTEXT: tuple[Job, RunContext] | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from datakit.findings import Finding, Location, Severity
-from datakit.validation.family_target import FamilyTarget
+from datakit.validation.family_target_type import FamilyTarget
 from datakit.validation.rule import Rule
 
 _AUTO = (("target", "auto"),)

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from datakit.findings import Finding, Location, Severity
-from datakit.validation.family_target import FamilyTarget
+from datakit.validation.family_target_type import FamilyTarget
 from datakit.validation.rule import Rule
 from datakit.validation.settings import Settings
 
