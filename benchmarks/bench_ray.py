@@ -1,12 +1,14 @@
 """Benchmark: ``validate --engine ray`` on this machine, with 1 and 2 worker CPUs.
 
-    python benchmarks/bench_ray.py [--records 200000] [--shards 8] [--images 2000]
+    python benchmarks/bench_ray.py [--records 200000] [--shards 8] [--images 2000] [--repeat 3]
 
 Generates ``--records`` samples with ``generate.py`` (about 1.5% broken, duplicates included),
 cut into ``--shards`` JSON Lines shards, then measures, each on a fresh local cluster:
 
 - throughput (records/s) of the local engine with one job (the reference), and of the Ray
-  engine with ``num_cpus`` 1 and 2 (cluster start not counted: a cluster outlives runs);
+  engine with ``num_cpus`` 1 and 2 (cluster start not counted: a cluster outlives runs), each
+  run ``--repeat`` times alternating (1, 2, 1, 2, ...) so that load from other processes on a
+  shared machine falls on both alike; the medians are reported;
 - the dataset pass per node: the key parts of every shard (bytes as pickled, per million
   records) and the time and peak memory of one reduce task over all of them (P = 1, the worst
   case; with P partitions a node holds 1/P of that);
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import pickle
+import statistics
 import sys
 import threading
 import time
@@ -79,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--shards", type=int, default=8)
     parser.add_argument("--images", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each CPU count")
     args = parser.parse_args(argv)
     import ray
 
@@ -99,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"local engine, 1 job: {args.records / local_s:,.0f} records/s ({local_s:.1f} s)")
     expected = local.as_dict()
 
-    for cpus in (1, 2):
+    runs: dict[int, list[tuple[float, float]]] = {1: [], 2: []}  # (seconds, MiB grown)
+    for cpus in [1, 2] * args.repeat:
         ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False)
         ray.get(ray.remote(lambda: None).remote())  # a worker is up
         with _PeakRss() as rss:
@@ -108,9 +113,16 @@ def main(argv: list[str] | None = None) -> int:
             took = time.perf_counter() - started
         assert report.as_dict() == expected, "the Ray report differs from the local one"
         grown = (rss.peak - rss.start) / 2**20
-        print(f"ray engine, {cpus} CPU(s): {args.records / took:,.0f} records/s ({took:.1f} s); "
-              f"driver memory +{grown:,.0f} MiB ({grown * per_million:,.0f} MiB per million)")
+        runs[cpus].append((took, grown))
+        print(f"  ray engine, {cpus} CPU(s): {args.records / took:,.0f} records/s "
+              f"({took:.1f} s); driver memory +{grown:,.0f} MiB")
         ray.shutdown()
+    for cpus, done in runs.items():
+        took = statistics.median(t for t, _ in done)
+        grown = statistics.median(g for _, g in done)
+        print(f"ray engine, {cpus} CPU(s), median of {len(done)}: "
+              f"{args.records / took:,.0f} records/s ({took:.1f} s); driver memory "
+              f"+{grown:,.0f} MiB ({grown * per_million:,.0f} MiB per million)")
 
     # The dataset pass: every shard's keys in one part, then one reduce over all of them.
     from datakit.distributed.keys import reduce_part
