@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datakit.errors import ConfigError
 
-# code -> name, in the registry's family order
+# code -> name, under the rule module whose RULES lists them, in the registry's order
 CODES: dict[str, str] = {
     # rules/file.py
     "F001": "invalid-json",

@@ -9,15 +9,14 @@ wrong scale is judged in ``family_scale`` from what this module tallies.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from datakit.family.sample import Box, Grounded, Sample
+from datakit.family.sample import Box, Grounded
 from datakit.findings import Severity
 from datakit.validation.context import RunContext
 from datakit.validation.rule import Rule
 from datakit.validation.rules.boxes import SWAPPED, ZERO_AREA
-from datakit.validation.rules.family_record import swift
+from datakit.validation.rules.family_common import pictures_of, swift, turn_paths
 from datakit.validation.view import Collector, RecordView
 
 _QWEN25 = (("target", "qwen2.5-vl"), ("framework", "ms-swift"))
@@ -53,23 +52,11 @@ Example = tuple["int | None", int, "str | None", str, str, int, int]
 Tally = tuple[int, int, int, int, Example]
 
 
-def turn_paths(view: RecordView, sample: Sample) -> list[str]:
-    """The JSON path of each turn's text, where the record's messages map one to one."""
-    record = view.record
-    for key, text in (("messages", "content"), ("conversations", "value")):
-        turns = record.get(key) if isinstance(record, Mapping) else None
-        if isinstance(turns, list) and len(turns) == len(sample.turns):
-            return [f"{view.path()}.{key}[{i}].{text}" for i in range(len(turns))]
-    return [view.path()] * len(sample.turns)
-
-
 def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
     sample = view.extras.get("family")
     target = ctx.target
     if sample is None or target is None or not any(True for _ in sample.boxes()):
         return
-    from datakit.validation.rules.family_images import pictures_of
-
     pictures = pictures_of(view, sample, ctx)
     paths = turn_paths(view, sample)
     boxes = beyond = 0

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datakit.findings import Severity
 from datakit.validation.context import RunContext
 from datakit.validation.rule import Rule
-from datakit.validation.rules.family_record import OK, QWEN2, swift
+from datakit.validation.rules.family_common import OK, QWEN2, swift
 from datakit.validation.view import Collector, RecordView
 
 _JSON = (("target", "qwen3-vl"), ("framework", "ms-swift"))

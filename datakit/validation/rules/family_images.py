@@ -1,7 +1,8 @@
 """I, P for Qwen-family targets: the images a record lists, and where its placeholders stand.
 
 Listed images get the same file checks as v1's ``<img>`` paths (I001-I010, D003); their sizes,
-read from the headers, feed the box and token rules (``pictures_of``).
+read from the headers, feed the box and token rules (``family_common.pictures_of``). P007 is
+defined in ``family_common``: the reader's problems report it too.
 """
 
 from __future__ import annotations
@@ -10,10 +11,14 @@ from collections.abc import Mapping
 
 from datakit.family.sample import ImageSlot, Sample, Text
 from datakit.findings import Severity
-from datakit.validation import family_api
 from datakit.validation.context import RunContext
 from datakit.validation.rule import Rule
-from datakit.validation.rules.family_record import QWEN2, path_of, swift
+from datakit.validation.rules.family_common import (
+    OBJECTS_MISMATCH,
+    path_of,
+    pictures_of,
+    turn_paths,
+)
 from datakit.validation.view import Collector, RecordView
 
 _FINETUNE = (("target", "qwen2-vl"), ("framework", "qwen-vl-finetune"))
@@ -46,20 +51,6 @@ IMAGE_IN_ANSWER = Rule(
     good=_finetune("<image>\\nWhat is it?", "A dog."),
     example_settings=_FINETUNE,
 )
-OBJECTS_MISMATCH = Rule(
-    "P007", "swift-objects-mismatch", Severity.ERROR, "record",
-    "ms-swift: the <ref-object> and <bbox> placeholders of the texts do not match the refs "
-    "and boxes of \"objects\" one for one.",
-    "ms-swift hands out objects.ref and objects.bbox in order to the placeholders and checks "
-    "neither count: a placeholder left over is trained as the literal text <bbox>, an object "
-    "left over is dropped.",
-    "Give objects exactly one ref per <ref-object> and one bbox per <bbox>, in order.",
-    bad=swift("<image>Find <ref-object>", "<bbox><bbox>",
-              '["img/ok.jpg"], "objects": {"ref": ["dog"], "bbox": [[4, 6, 50, 40]]}'),
-    good=swift("<image>Find <ref-object>", "<bbox>",
-               '["img/ok.jpg"], "objects": {"ref": ["dog"], "bbox": [[4, 6, 50, 40]]}'),
-    example_settings=QWEN2,
-)
 
 RULES = (PROCESSOR_REFUSES, IMAGE_IN_ANSWER, OBJECTS_MISMATCH)
 _IMAGE_KEYS = ("images", "image")
@@ -79,18 +70,6 @@ def listed_paths(view: RecordView) -> list[tuple[str, str]]:
             out.extend((p, f"{view.path()}.{key}[{i}]") for i, p in enumerate(value)
                        if isinstance(p, str))
     return out
-
-
-def pictures_of(view: RecordView, sample: Sample, ctx: RunContext) -> list[family_api.Picture]:
-    """Every picture of the sample with its sizes (read once per record)."""
-    found = view.extras.get("family_pictures")
-    if found is None:
-        target = ctx.target
-        assert target is not None
-        rule = family_api.target_rule(target)
-        found = view.extras["family_pictures"] = family_api.pictures(
-            [image.path for image in sample.images], ctx.images, rule)
-    return list(found)
 
 
 def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
@@ -113,8 +92,6 @@ def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
 
 
 def _turn_path(view: RecordView, turn: int) -> str:
-    from datakit.validation.rules.family_boxes import turn_paths
-
     sample = view.extras["family"]
     return turn_paths(view, sample)[turn]
 

@@ -11,19 +11,15 @@ from __future__ import annotations
 from datakit.findings import Severity
 from datakit.validation.context import RunContext
 from datakit.validation.rule import Rule
+from datakit.validation.rules.family_common import (
+    ANSWER,
+    OBJECTS_MISMATCH,
+    OK,
+    QWEN2,
+    path_of,
+    swift,
+)
 from datakit.validation.view import Collector, RecordView
-
-QWEN2 = (("target", "qwen2-vl"), ("framework", "ms-swift"))
-
-
-def swift(user: str, answer: str, images: str = '["img/ok.jpg"]', roles: str = "user") -> str:
-    """A one-record ms-swift file (JSON array) with the given user text, answer and images."""
-    return ('[{"messages": [{"role": "' + roles + '", "content": "' + user + '"}, '
-            '{"role": "assistant", "content": "' + answer + '"}], "images": ' + images + '}]')
-
-
-_ANSWER = "<|object_ref_start|>the dog<|object_ref_end|><|box_start|>(10,20),(500,600)<|box_end|>"
-OK = swift("<image>Where is the dog?", _ANSWER)
 
 STRUCTURE = Rule(
     "S009", "family-record-structure", Severity.ERROR, "record",
@@ -35,7 +31,7 @@ STRUCTURE = Rule(
     "started.",
     "Write the record in the framework's layout (the message names the key and what it "
     "needs); `datakit convert --target` writes it right.",
-    bad=swift("<image>Where is the dog?", _ANSWER, roles="human"), good=OK,
+    bad=swift("<image>Where is the dog?", ANSWER, roles="human"), good=OK,
     example_settings=QWEN2,
 )
 MARKUP = Rule(
@@ -71,13 +67,6 @@ IMAGE_COUNT = Rule(
 RULES = (STRUCTURE, MARKUP, IMAGE_COUNT)
 
 
-def path_of(view: RecordView, field: str) -> str:
-    """The JSON path of a reader problem's field (``messages[1].content``)."""
-    if not field:
-        return view.path()
-    return f"{view.path()}{'' if field.startswith('[') else '.'}{field}"
-
-
 def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
     target = ctx.target
     record = view.record
@@ -97,8 +86,6 @@ def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
         if problem.kind == "image-count":
             emit(IMAGE_COUNT, problem.message, where)
         elif problem.kind == "objects-unused":
-            from datakit.validation.rules.family_images import OBJECTS_MISMATCH
-
             emit(OBJECTS_MISMATCH, problem.message, where)
         elif offset is not None:
             emit(MARKUP, problem.message, where, offset, {"kind": problem.kind})

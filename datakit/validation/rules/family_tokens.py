@@ -114,7 +114,7 @@ def check(view: RecordView, emit: Collector, ctx: RunContext) -> None:
         return
     if not any(code in ctx.severities for code in _CODES) or not sample.turns:
         return
-    from datakit.validation.rules.family_images import pictures_of
+    from datakit.validation.rules.family_common import pictures_of
 
     sizes = [p.resized_px and p.source_px for p in pictures_of(view, sample, ctx)]
     if any(size is None for size in sizes):
