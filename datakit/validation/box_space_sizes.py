@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from datakit.family.vision import ImageTooSmall
 from datakit.qwenvl.smart_resize import llama_factory_resize, smart_resize
 
 TOLERANCE_PX = 1  # a pixel box may end one pixel past the edge (rounding of float sources)
@@ -49,10 +50,14 @@ Bounds = tuple[int, int, int, float, float, float]
 def limits(width_px: int, height_px: int) -> tuple[Bounds, ...]:
     """A picture of this size's bounds in each tally part where it is smaller than 1000 on
     both sides (elsewhere grid boxes cannot be told from pixel ones by their size)."""
-    resized = smart_resize(width_px, height_px)
+    resized = _model_size(width_px, height_px)
     shrunk = llama_factory_resize(width_px, height_px)
     sizes = [(0, (width_px, height_px))]
-    sizes += [(1, resized)] if shrunk == resized else [(2, resized), (3, shrunk)]
+    if shrunk == resized:
+        sizes.append((1, shrunk))
+    else:
+        sizes += [(2, resized)] if resized else []
+        sizes.append((3, shrunk))
     out: list[Bounds] = []
     for part, (width, height) in sizes:
         limit_x, limit_y = width + TOLERANCE_PX, height + TOLERANCE_PX
@@ -62,8 +67,19 @@ def limits(width_px: int, height_px: int) -> tuple[Bounds, ...]:
     return tuple(out)
 
 
-def size_in(space: int, width_px: int, height_px: int) -> tuple[int, int]:
-    """The picture's size in one of ``SPACES``."""
+def size_in(space: int, width_px: int, height_px: int) -> tuple[int, int] | None:
+    """The picture's size in one of ``SPACES``; None where the model refuses the picture."""
     if space == 0:
         return width_px, height_px
-    return (smart_resize if space == 1 else llama_factory_resize)(width_px, height_px)
+    if space == 1:
+        return _model_size(width_px, height_px)
+    return llama_factory_resize(width_px, height_px)
+
+
+def _model_size(width_px: int, height_px: int) -> tuple[int, int] | None:
+    # The processor refuses an aspect ratio above 200 (LLaMA-Factory squeezes it first), so
+    # such a picture has no resized size of the model's own to hold boxes.
+    try:
+        return smart_resize(width_px, height_px)
+    except ImageTooSmall:
+        return None

@@ -107,7 +107,10 @@ def describe(verdict: Verdict, tally: ScaleTally) -> tuple[str, list[Example]]:
     index = SPACES.index(space)
     examples = []
     for example in tally.examples:
-        width, height = size_in(index, example[6], example[7])
+        size = size_in(index, example[6], example[7])
+        if size is None:
+            continue
+        width, height = size
         if max(width, height) + TOLERANCE_PX < 999 and example[8] <= width + TOLERANCE_PX and (
                 example[9] <= height + TOLERANCE_PX):
             examples.append(example)
@@ -129,6 +132,7 @@ def _where(example: Example, space: int) -> str:
     box = furthest_box(value, width, height)
     at = f":{line}" if line else ""
     size = f"{width}x{height}"
-    if space:
-        size += " (resized {}x{})".format(*size_in(space, width, height))
+    resized = size_in(space, width, height) if space else None
+    if resized:
+        size += " (resized {}x{})".format(*resized)
     return f"{file}{at} {json_path} {box} on {size}"
