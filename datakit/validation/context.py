@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import posixpath
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +11,6 @@ from datakit.validation.settings import Settings
 if TYPE_CHECKING:
     from datakit.validation.family_target_type import FamilyTarget
     from datakit.validation.images import ImageChecker
-    from datakit.validation.view import Collector
 
 
 class RunContext:
@@ -49,13 +47,6 @@ class RunContext:
                     tokenizer = str(Path(self.settings.base_dir) / tokenizer)
                 self._counter = QwenTokenCounter.load(tokenizer)
         return self._counter
-
-    def check_holdout(self, path: str, emit: Collector, json_path: str, offset: int) -> None:
-        from datakit.validation.rules.dataset import HOLDOUT_LEAK
-
-        name = posixpath.basename(path.replace("\\", "/"))
-        if name in self.holdout:
-            emit(HOLDOUT_LEAK, f"{path}: {name} is in the holdout set", json_path, offset)
 
     def close(self) -> None:
         if self.images is not None:

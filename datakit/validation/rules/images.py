@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import posixpath
 import unicodedata
 
 from datakit.findings import Severity
 from datakit.qwenvl.tag_scan import image_offsets, image_paths
 from datakit.validation.context import RunContext
 from datakit.validation.rule import Option, Rule
+from datakit.validation.rules.dataset import HOLDOUT_LEAK
 from datakit.validation.settings import Settings
 from datakit.validation.view import Collector, RecordView
 
@@ -204,7 +206,7 @@ def _report(view: RecordView, index: int, found: list[tuple[str, int]], emit: Co
         if after is None:
             continue
         if ctx.holdout:
-            ctx.check_holdout(path, emit, path_in_json, offset)
+            _check_holdout(ctx, path, emit, path_in_json, offset)
         for rule, text in after:
             emit(rule, text, path_in_json, offset)
 
@@ -224,9 +226,16 @@ def report_listed(paths: list[tuple[str, str]], emit: Collector, ctx: RunContext
         if after is None:
             continue
         if ctx.holdout:
-            ctx.check_holdout(path, emit, json_path, 0)
+            _check_holdout(ctx, path, emit, json_path, 0)
         for rule, text in after:
             emit(rule, text, json_path)
+
+
+def _check_holdout(ctx: RunContext, path: str, emit: Collector, json_path: str,
+                   offset: int) -> None:
+    name = posixpath.basename(path.replace("\\", "/"))
+    if name in ctx.holdout:
+        emit(HOLDOUT_LEAK, f"{path}: {name} is in the holdout set", json_path, offset)
 
 
 def _verdicts(path: str, ctx: RunContext) -> Verdicts:
