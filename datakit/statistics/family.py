@@ -18,7 +18,6 @@ The same ``SampleFacts`` as for Qwen-VL v1, with the family's meanings:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from datakit.errors import InputError
@@ -47,21 +46,10 @@ def require_model(target: FamilyTarget, file: str) -> None:
 def family_facts(records: Iterable[RawRecord], target: FamilyTarget, settings: Settings
                  ) -> Iterator[SampleFacts]:
     """The facts of each record, in order."""
-    from datakit.family.profiles import framework, model
-    from datakit.family.tokens import account_sample
     from datakit.validation import family_api
-    from datakit.validation.context import _image_checker
+    from datakit.validation.family_cost import family_costs
 
-    images = _image_checker(settings.with_overrides(images="header"))
-    rule = family_api.target_rule(target)
-    options: dict[str, Any] = {}
-    if target.truncation_strategy is not None and target.framework == "ms-swift":
-        options["truncation_strategy"] = target.truncation_strategy
-    tokenizer = settings.tokenizer
-    if tokenizer is not None:
-        tokenizer = str(Path(settings.base_dir) / tokenizer)
-    the_model, the_framework = model(target.model), framework(target.framework)
-    try:
+    with family_costs(target, settings) as cost:
         for raw in records:
             parsed = parse_record(raw)
             if parsed.error is not None:
@@ -73,23 +61,9 @@ def family_facts(records: Iterable[RawRecord], target: FamilyTarget, settings: S
                 continue
             result = family_api.read(parsed.value, target)
             sample = result.sample
-            pictures = family_api.pictures([i.path for i in sample.images], images, rule)
-            counted: Any = None
-            error: str | None = None
-            unread = [p for p in pictures if p.resized_px is None or p.source_px is None]
-            if unread:
-                why = unread[0].refused or "not found or not an image"
-                error = f"{unread[0].path}: {why}; its token cost is unknown"
-            else:
-                counted = account_sample(
-                    sample, the_model, the_framework, rule,
-                    [p.source_px for p in pictures if p.source_px is not None],
-                    target.max_len, tokenizer=tokenizer, **options)
-                error = counted.error
+            pictures, counted, error = cost(sample)
             malformed = sum(p.kind in MALFORMED_KINDS for p in result.problems)
             yield _facts(raw, parsed.value, sample, pictures, counted, error, malformed)
-    finally:
-        images.flush()
 
 
 def _facts(raw: RawRecord, record: dict[str, Any], sample: Sample, pictures: list[Any],

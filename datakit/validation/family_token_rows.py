@@ -10,7 +10,6 @@ through-prompt, dropped, raises). Picture sizes come from the image headers.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -29,20 +28,9 @@ _FATAL_CUTS = ("inside-image-pads", "raises")
 def family_rows(records: Iterable[RawRecord], target: FamilyTarget, settings: Settings
                 ) -> Iterator[Row]:
     """One row per record, in order."""
-    from datakit.family.profiles import framework, model
-    from datakit.family.tokens import account_sample
-    from datakit.validation.context import _image_checker
+    from datakit.validation.family_cost import family_costs
 
-    images = _image_checker(settings.with_overrides(images="header"))
-    rule = family_api.target_rule(target)
-    options: dict[str, Any] = {}
-    if target.truncation_strategy is not None and target.framework == "ms-swift":
-        options["truncation_strategy"] = target.truncation_strategy
-    tokenizer = settings.tokenizer
-    if tokenizer is not None:
-        tokenizer = str(Path(settings.base_dir) / tokenizer)
-    the_model, the_framework = model(target.model), framework(target.framework)
-    try:
+    with family_costs(target, settings) as cost:
         for raw in records:
             row: dict[str, Any] = {"file": raw.file, "index": raw.index, "line": raw.line,
                                    "id": None, "target": target.model,
@@ -56,20 +44,8 @@ def family_rows(records: Iterable[RawRecord], target: FamilyTarget, settings: Se
             result = family_api.read(parsed.value, target)
             problems = [{"kind": p.kind, "field": p.field, "offset": p.offset,
                          "message": p.message} for p in result.problems]
-            pictures = family_api.pictures([i.path for i in result.sample.images], images, rule)
-            unread = [p for p in pictures if p.resized_px is None or p.source_px is None]
-            if unread:
-                first = unread[0]
-                why = first.refused or "not found or not an image"
-                yield _row(row, None, f"{first.path}: {why}; its token cost is unknown",
-                           problems)
-                continue
-            counted = account_sample(result.sample, the_model, the_framework, rule,
-                                     [p.source_px for p in pictures if p.source_px is not None],
-                                     target.max_len, tokenizer=tokenizer, **options)
-            yield _row(row, counted, counted.error, problems)
-    finally:
-        images.flush()
+            costed = cost(result.sample)
+            yield _row(row, costed.counted, costed.error, problems)
 
 
 def _row(row: dict[str, Any], counted: Any, error: str | None, problems: list[Any]) -> Row:
