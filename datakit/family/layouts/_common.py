@@ -1,10 +1,11 @@
-"""What the layouts share: the read result, turn reading, boxes onto the model's scale."""
+"""What the layouts share: the read result, turn reading and writing, boxes onto the model's
+scale."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +73,68 @@ def text_of(value: object, field: str, reader: TurnReader) -> str:
         return ""
     reader.problem("not-text", f"{field} is {type(value).__name__}, not a string", field)
     return ""
+
+
+def turn_list(record: Mapping[str, Any], key: str, reader: TurnReader) -> list[Any]:
+    """The record's list of turns under ``key`` (empty, with a problem, when it is not one)."""
+    turns = record.get(key)
+    if isinstance(turns, list):
+        return turns
+    reader.problem("missing-key", f"{key} is missing or not a list", key)
+    return []
+
+
+def read_turns(
+    messages: Sequence[Any],
+    key: str,
+    keys: tuple[str, str],
+    roles: Mapping[str, Role],
+    reader: TurnReader,
+    roles_hint: str = "",
+) -> Iterator[tuple[Role, str, str]]:
+    """(role, text, the text's field) of each message that is an object with a known role;
+    ``keys`` are the role and text keys (``from``/``value`` or ``role``/``content``). The
+    others are noted as problems, ``roles_hint`` ending the unknown-role message."""
+    role_key, text_key = keys
+    for i, message in enumerate(messages):
+        field = f"{key}[{i}]"
+        if not isinstance(message, Mapping):
+            reader.problem("not-an-object", f"{field} is not an object", field)
+            continue
+        tag = message.get(role_key)
+        role = roles.get(tag) if isinstance(tag, str) else None
+        if role is None:
+            where = f"{field}.{role_key}"
+            reader.problem("unknown-role", f"{where} is {tag!r}{roles_hint}", where)
+            continue
+        text_field = f"{field}.{text_key}"
+        yield role, text_of(message.get(text_key), text_field, reader), text_field
+
+
+def write_turns(
+    sample: Sample,
+    model: ModelProfile,
+    keys: tuple[str, str],
+    tags: Mapping[Role, str],
+    image_tag: str | None,
+    no_tag: str = "",
+) -> list[dict[str, str]]:
+    """The sample's turns as ``{role key: tag, text key: text}``; a role without a tag is
+    refused with ``no_tag`` as the message."""
+    role_key, text_key = keys
+    out = []
+    for turn in sample.turns:
+        tag = tags.get(turn.role)
+        if tag is None:
+            raise WriteError(no_tag)
+        out.append({role_key: tag, text_key: render(turn, model, sample, image_tag)})
+    return out
+
+
+def with_extra(out: dict[str, Any], sample: Sample) -> dict[str, Any]:
+    """``out`` followed by the sample's other keys (those not written already)."""
+    out.update((k, v) for k, v in sample.extra.items() if k not in out)
+    return out
 
 
 def image_list(record: Mapping[str, Any], key: str, reader: TurnReader) -> tuple[Image, ...]:

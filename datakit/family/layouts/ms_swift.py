@@ -33,9 +33,10 @@ from datakit.family.layouts._common import (
     extra_keys,
     image_list,
     on_scale,
-    render,
+    read_turns,
     sizes_of,
-    text_of,
+    with_extra,
+    write_turns,
 )
 from datakit.family.layouts.ms_swift_objects import Objects, write_objects
 from datakit.family.markup import IMAGE_TAG
@@ -44,6 +45,7 @@ from datakit.family.sample import (
     Image,
     ImageSlot,
     Part,
+    Role,
     Sample,
     Turn,
 )
@@ -51,6 +53,9 @@ from datakit.family.spaces import PictureSizes
 
 KEYS = ("messages", "images", "objects")
 _IMG_RE = re.compile(r"<img>(.*?)</img>", re.DOTALL)
+_KEYS = ("role", "content")
+_ROLES: dict[str, Role] = {role: role for role in ROLES}
+_TAGS: dict[Role, str] = {role: role for role in ROLES}
 
 
 def _messages(record: Mapping[str, Any], reader: TurnReader) -> tuple[list[Any], tuple[str, ...]]:
@@ -93,20 +98,11 @@ def read_record(record: Mapping[str, Any], model: ModelProfile) -> ReadResult:
     messages, used = _messages(record, reader)
     field_base = used[0] if used and used[0] != "query" else "messages"
     objects = Objects(record.get("objects"), reader)
-    for i, message in enumerate(messages):
-        field = f"{field_base}[{i}]"
-        if not isinstance(message, Mapping):
-            reader.problem("not-an-object", f"{field} is not an object", field)
-            continue
-        role = message.get("role")
-        if role not in ROLES:
-            reader.problem("unknown-role", f"{field}.role is {role!r}", f"{field}.role")
-            continue
-        content = text_of(message.get("content"), f"{field}.content", reader)
+    for role, content, field in read_turns(messages, field_base, _KEYS, _ROLES, reader):
         if legacy_img and "<img>" in content:
             reader.image_paths.extend(_IMG_RE.findall(content))
             content = _IMG_RE.sub(IMAGE_TAG, content)
-        parts = reader.add(role, content, f"{field}.content")
+        parts = reader.add(role, content, field)
         if objects.present:
             reader.turns[-1] = Turn(role, objects.fill(parts))
     images = (
@@ -157,10 +153,7 @@ def write_record(
         messages, filled = write_objects(sample, known)
         return _finish(sample, {"messages": messages}, filled)
     sample = on_scale(sample, model, known)
-    messages = [
-        {"role": turn.role, "content": render(turn, model, sample, IMAGE_TAG)}
-        for turn in sample.turns
-    ]
+    messages = write_turns(sample, model, _KEYS, _TAGS, IMAGE_TAG)
     return _finish(sample, {"messages": messages})
 
 
@@ -171,5 +164,4 @@ def _finish(
         out["images"] = [image.path for image in sample.images]
     if objects is not None:
         out["objects"] = objects
-    out.update((k, v) for k, v in sample.extra.items() if k not in out)
-    return out
+    return with_extra(out, sample)

@@ -19,38 +19,28 @@ from datakit.family.layouts._common import (
     WriteError,
     extra_keys,
     on_scale,
-    render,
+    read_turns,
     sizes_of,
-    text_of,
+    turn_list,
+    with_extra,
+    write_turns,
 )
 from datakit.family.profiles import ModelProfile
 from datakit.family.sample import Image, Role, Sample
 from datakit.family.spaces import PictureSizes
 
 KEYS = ("id", "conversations")
+_KEYS = ("from", "value")
+_ROLES: dict[str, Role] = {role: role for role in ROLES}
+_TAGS: dict[Role, str] = {"user": "user", "assistant": "assistant"}
 
 
 def read_record(record: Mapping[str, Any], model: ModelProfile) -> ReadResult:
     reader = TurnReader(model, None)
-    turns = record.get("conversations")
-    if not isinstance(turns, list):
-        reader.problem("missing-key", "conversations is missing or not a list", "conversations")
-        turns = []
-    for i, message in enumerate(turns):
-        field = f"conversations[{i}]"
-        if not isinstance(message, Mapping):
-            reader.problem("not-an-object", f"{field} is not an object", field)
-            continue
-        role = message.get("from")
-        if role not in ROLES:
-            reader.problem(
-                "unknown-role",
-                f'{field}.from is {role!r}; Qwen-VL records use "user" and "assistant"',
-                f"{field}.from",
-            )
-            continue
-        value = text_of(message.get("value"), f"{field}.value", reader)
-        reader.add(role, value, f"{field}.value")
+    turns = turn_list(record, "conversations", reader)
+    hint = '; Qwen-VL records use "user" and "assistant"'
+    for role, text, field in read_turns(turns, "conversations", _KEYS, _ROLES, reader, hint):
+        reader.add(role, text, field)
     raw_id = record.get("id")
     sample = Sample(
         tuple(reader.turns),
@@ -70,17 +60,10 @@ def write_record(
             f"Qwen-VL's layout writes pictures as <img> tags, which {model.title} lacks"
         )
     sample = on_scale(sample, model, sizes_of(sample, sizes))
-    conversations = []
-    for turn in sample.turns:
-        role: Role = turn.role
-        if role == "system":
-            raise WriteError(
-                "Qwen-VL's finetune.py has no system turn; drop it or pick another target"
-            )
-        conversations.append({"from": role, "value": render(turn, model, sample, None)})
+    no_system = "Qwen-VL's finetune.py has no system turn; drop it or pick another target"
+    conversations = write_turns(sample, model, _KEYS, _TAGS, None, no_system)
     out: dict[str, Any] = {}
     if sample.id is not None:
         out["id"] = sample.id
     out["conversations"] = conversations
-    out.update((k, v) for k, v in sample.extra.items() if k not in out)
-    return out
+    return with_extra(out, sample)

@@ -15,14 +15,15 @@ from typing import Any
 from datakit.family.layouts._common import (
     ReadResult,
     TurnReader,
-    WriteError,
     check_image_count,
     extra_keys,
     image_list,
     on_scale,
-    render,
+    read_turns,
     sizes_of,
-    text_of,
+    turn_list,
+    with_extra,
+    write_turns,
 )
 from datakit.family.markup import IMAGE_TAG
 from datakit.family.profiles import ModelProfile
@@ -30,30 +31,17 @@ from datakit.family.sample import Role, Sample
 from datakit.family.spaces import PictureSizes
 
 KEYS = ("image", "conversations")
+_KEYS = ("from", "value")
 _ROLES: dict[str, Role] = {"human": "user", "gpt": "assistant"}
+_TAGS: dict[Role, str] = {"user": "human", "assistant": "gpt"}
 
 
 def read_record(record: Mapping[str, Any], model: ModelProfile) -> ReadResult:
     reader = TurnReader(model, IMAGE_TAG)
-    turns = record.get("conversations")
-    if not isinstance(turns, list):
-        reader.problem("missing-key", "conversations is missing or not a list", "conversations")
-        turns = []
-    for i, message in enumerate(turns):
-        field = f"conversations[{i}]"
-        if not isinstance(message, Mapping):
-            reader.problem("not-an-object", f"{field} is not an object", field)
-            continue
-        tag = message.get("from")
-        role = _ROLES.get(tag) if isinstance(tag, str) else None
-        if role is None:
-            reader.problem(
-                "unknown-role",
-                f'{field}.from is {tag!r}; qwen-vl-finetune uses "human" and "gpt"',
-                f"{field}.from",
-            )
-            continue
-        reader.add(role, text_of(message.get("value"), f"{field}.value", reader), f"{field}.value")
+    turns = turn_list(record, "conversations", reader)
+    hint = '; qwen-vl-finetune uses "human" and "gpt"'
+    for role, text, field in read_turns(turns, "conversations", _KEYS, _ROLES, reader, hint):
+        reader.add(role, text, field)
     images = image_list(record, "image", reader)
     check_image_count(reader, images, "image")
     sample = Sample(tuple(reader.turns), images, None, extra_keys(record, KEYS))
@@ -70,15 +58,8 @@ def write_record(
         out["image"] = sample.images[0].path
     elif sample.images:
         out["image"] = [image.path for image in sample.images]
-    conversations = []
-    for turn in sample.turns:
-        if turn.role == "system":
-            raise WriteError(
-                "qwen-vl-finetune records have no system turn; its chat template adds the "
-                "default one"
-            )
-        tag = "human" if turn.role == "user" else "gpt"
-        conversations.append({"from": tag, "value": render(turn, model, sample, IMAGE_TAG)})
-    out["conversations"] = conversations
-    out.update((k, v) for k, v in sample.extra.items() if k not in out)
-    return out
+    no_system = (
+        "qwen-vl-finetune records have no system turn; its chat template adds the default one"
+    )
+    out["conversations"] = write_turns(sample, model, _KEYS, _TAGS, IMAGE_TAG, no_system)
+    return with_extra(out, sample)

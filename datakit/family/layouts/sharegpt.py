@@ -23,9 +23,11 @@ from datakit.family.layouts._common import (
     extra_keys,
     image_list,
     on_scale,
-    render,
+    read_turns,
     sizes_of,
-    text_of,
+    turn_list,
+    with_extra,
+    write_turns,
 )
 from datakit.family.markup import IMAGE_TAG
 from datakit.family.profiles import ModelProfile
@@ -62,26 +64,10 @@ def read_record(record: Mapping[str, Any], model: ModelProfile) -> ReadResult:
     system = record.get("system")
     if isinstance(system, str) and system:
         reader.add("system", system, "system")
-    turns = record.get(key)
-    if not isinstance(turns, list):
-        reader.problem("missing-key", f"{key} is missing or not a list", key)
-        turns = []
-    for i, message in enumerate(turns):
-        field = f"{key}[{i}]"
-        if not isinstance(message, Mapping):
-            reader.problem("not-an-object", f"{field} is not an object", field)
-            continue
-        tag = message.get(role_key)
-        role = roles.get(tag) if isinstance(tag, str) else None
-        if role is None:
-            reader.problem(
-                "unknown-role",
-                f"{field}.{role_key} is {tag!r}; this variant uses {', '.join(roles)}",
-                f"{field}.{role_key}",
-            )
-            continue
-        value = text_of(message.get(content_key), f"{field}.{content_key}", reader)
-        reader.add(role, value, f"{field}.{content_key}")
+    hint = f"; this variant uses {', '.join(roles)}"
+    turns = turn_list(record, key, reader)
+    for role, text, field in read_turns(turns, key, (role_key, content_key), roles, reader, hint):
+        reader.add(role, text, field)
     images = image_list(record, "images", reader)
     check_image_count(reader, images, "images")
     extra = extra_keys(record, (key, "images", "system"))
@@ -99,15 +85,12 @@ def write_record(
     key, role_key, content_key, roles = _TAGS[variant]
     tag_of = {role: tag for tag, role in roles.items()}
     sample = on_scale(sample, model, sizes_of(sample, sizes))
-    turns = [
-        {role_key: tag_of[turn.role], content_key: render(turn, model, sample, IMAGE_TAG)}
-        for turn in sample.turns
-    ]
-    out: dict[str, Any] = {key: turns}
+    out: dict[str, Any] = {
+        key: write_turns(sample, model, (role_key, content_key), tag_of, IMAGE_TAG)
+    }
     if sample.images:
         out["images"] = [image.path for image in sample.images]
-    out.update((k, v) for k, v in sample.extra.items() if k not in out)
-    return out
+    return with_extra(out, sample)
 
 
 def dataset_info_entry(
