@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from datakit.convert.coco_images import image_label, resolve_size, trainer_path
 from datakit.convert.coco_index import (
@@ -204,26 +204,63 @@ def _grid_groups(
             )
             continue
         if crowd and not options.include_crowd:
-            tally.skip(
-                "annotation",
-                "crowd",
-                f"{image_label(item.image)}: annotation {ann_id} is a crowd region (iscrowd 1)",
-            )
+            skip_crowd(item, ann_id, tally)
             continue
         if clipped:
             tally.note("box-clipped", _box_label(item, ann_id, (x, y, w, h)))
         # id_sort_key, inlined: this loop runs once per annotation
         id_key: tuple[int, Any, Any] = (0, ann_id, "") if type(ann_id) is int else (1, 0, ann_id)
         groups.setdefault(name, []).append((y, x, id_key, grid))
-    out = []
+    return [(name, [row[3] for row in rows])
+            for name, rows in ordered_groups(groups, name_order, options, tally)]
+
+
+def skip_crowd(item: _Ready, ann_id: AnnotationId, tally: Tally) -> None:
+    tally.skip(
+        "annotation",
+        "crowd",
+        f"{image_label(item.image)}: annotation {ann_id} is a crowd region (iscrowd 1)",
+    )
+
+
+Row = TypeVar("Row", bound=tuple[Any, ...])
+
+
+def ordered_groups(
+    groups: dict[str, list[Row]],
+    name_order: dict[str, tuple[int, int, str]],
+    options: CocoOptions,
+    tally: Tally,
+    key: Callable[[Row], Any] | None = None,
+) -> Iterator[tuple[str, list[Row]]]:
+    """Each category's rows (source y, x, id key, box) in ``name_order``, sorted top to bottom,
+    left to right and cut to ``max_boxes``; the boxes kept and cut are tallied."""
     for name in sorted(groups, key=name_order.__getitem__):
-        rows = sorted(groups[name])
+        rows = sorted(groups[name], key=key)
         if options.max_boxes is not None and len(rows) > options.max_boxes:
             tally.skip("annotation", "over-max-boxes", n=len(rows) - options.max_boxes)
             rows = rows[: options.max_boxes]
         tally.use("annotation", len(rows))
-        out.append((name, [row[3] for row in rows]))
-    return out
+        yield name, rows
+
+
+def caption_values(
+    ordered: Sequence[tuple[Any, str]], base: str, options: CocoOptions, picker: PromptPicker
+) -> Iterator[tuple[str, list[str]]]:
+    """(record id, [question, caption, follow-up, caption, ...]) of the image's captions: one
+    record of turns, or one record per caption, as ``caption_mode`` says."""
+    if options.caption_mode == "turns":
+        record_id = f"{base}-caption"
+        language = picker.language(record_id)
+        values = [picker.render("caption", record_id, language), ordered[0][1]]
+        for turn, (_, text) in enumerate(ordered[1:], 2):
+            followup = picker.render("caption.followup", f"{record_id}#{turn}", language)
+            values += [followup, text]
+        yield record_id, values
+    else:
+        for n, (_, text) in enumerate(ordered, 1):
+            record_id = f"{base}-caption-{n}"
+            yield record_id, [picker.render("caption", record_id), text]
 
 
 def _box_label(item: _Ready, ann_id: AnnotationId, xywh: tuple[float, ...]) -> str:
@@ -266,18 +303,9 @@ def _image_records(
     if item.captions:
         ordered = sorted(item.captions, key=lambda row: id_sort_key(row[0]))
         tally.use("caption", len(ordered))
-        if options.caption_mode == "turns":
-            record_id = f"{base}-caption"
-            language = picker.language(record_id)
-            values = [prefix + picker.render("caption", record_id, language), ordered[0][1]]
-            for turn, (_, text) in enumerate(ordered[1:], 2):
-                followup = picker.render("caption.followup", f"{record_id}#{turn}", language)
-                values += [followup, text]
+        for record_id, values in caption_values(ordered, base, options, picker):
+            values[0] = prefix + values[0]
             yield _record(record_id, values)
-        else:
-            for n, (_, text) in enumerate(ordered, 1):
-                record_id = f"{base}-caption-{n}"
-                yield _record(record_id, [prefix + picker.render("caption", record_id), text])
 
 
 def _record(record_id: str, values: list[str]) -> Record:

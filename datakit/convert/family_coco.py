@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from datakit.convert.coco_images import image_label
 from datakit.convert.coco_index import CocoIndex, id_sort_key
-from datakit.convert.coco_records import _box_label, _prepare, _Ready, _skip_image
+from datakit.convert.coco_records import (
+    _box_label,
+    _prepare,
+    _Ready,
+    _skip_image,
+    caption_values,
+    ordered_groups,
+    skip_crowd,
+)
 from datakit.convert.family_prompts import FAMILY_SPECIAL_TEXT_RE
 from datakit.convert.image_files import SizeReader
 from datakit.convert.prompts import PromptPicker
@@ -118,20 +126,8 @@ def _image_samples(
     ordered = sorted(_clean_captions(item, tally), key=lambda row: id_sort_key(row[0]))
     if ordered:
         tally.use("caption", len(ordered))
-        if options.caption_mode == "turns":
-            record_id = f"{base}-caption"
-            language = picker.language(record_id)
-            values: list[str | tuple[Part, ...]] = [
-                picker.render("caption", record_id, language), ordered[0][1]
-            ]
-            for turn, (_, text) in enumerate(ordered[1:], 2):
-                followup = picker.render("caption.followup", f"{record_id}#{turn}", language)
-                values += [followup, text]
-            add(record_id, values)
-        else:
-            for n, (_, text) in enumerate(ordered, 1):
-                record_id = f"{base}-caption-{n}"
-                add(record_id, [picker.render("caption", record_id), text])
+        for record_id, values in caption_values(ordered, base, options, picker):
+            add(record_id, list(values))
     return out
 
 
@@ -177,26 +173,16 @@ def _groups(
                        _box_label(item, ann_id, (x, y, w, h)))
             continue
         if crowd and not options.include_crowd:
-            tally.skip(
-                "annotation",
-                "crowd",
-                f"{image_label(item.image)}: annotation {ann_id} is a crowd region (iscrowd 1)",
-            )
+            skip_crowd(item, ann_id, tally)
             continue
         if grid.clipped:
             tally.note("box-clipped", _box_label(item, ann_id, (x, y, w, h)))
         id_key: tuple[int, Any, Any] = (0, ann_id, "") if type(ann_id) is int else (1, 0, ann_id)
         box = Box(grid.xyxy_px_clipped, "source_px", 0)
         groups.setdefault(name, []).append((y, x, id_key, box))
-    out = []
-    for name in sorted(groups, key=name_order.__getitem__):
-        rows = sorted(groups[name], key=lambda row: row[:3])
-        if options.max_boxes is not None and len(rows) > options.max_boxes:
-            tally.skip("annotation", "over-max-boxes", n=len(rows) - options.max_boxes)
-            rows = rows[: options.max_boxes]
-        tally.use("annotation", len(rows))
-        out.append(Grounded(name, tuple(row[3] for row in rows)))
-    return out
+    # Boxes do not order: rows sort on (y, x, id key) alone.
+    rows_of = ordered_groups(groups, name_order, options, tally, key=lambda row: row[:3])
+    return [Grounded(name, tuple(row[3] for row in rows)) for name, rows in rows_of]
 
 
 def convert_coco_family(
