@@ -122,16 +122,8 @@ def convert_dialect(file: PathArg, output: PathArg, *, target: str,
     skipped and tallied. A sharegpt ``output`` needs its dataset_info.json entry added by hand
     (the command prints or merges it)."""
     from datakit.api_results import Converted
-    from datakit.convert.image_files import size_reader
-    from datakit.convert.migrate import (
-        RECORD,
-        MigrateOptions,
-        Migration,
-        choose_source,
-        has_problems,
-        read_values,
-    )
-    from datakit.convert.tally import Tally
+    from datakit.convert.migrate import MigrateOptions, has_problems
+    from datakit.convert.migrate_run import checked_records, start
     from datakit.convert.targets import resolve_target
 
     source_file = Path(file)
@@ -141,23 +133,18 @@ def convert_dialect(file: PathArg, output: PathArg, *, target: str,
                             v1_layout_only=False)
     options = MigrateOptions(chosen, source_target, source_layout,  # type: ignore[arg-type]
                              source_min_pixels, source_max_pixels)
-    source = choose_source(read_values(source_file), options.source_model)
-    tally = Tally()
     root = Path(image_root) if image_root is not None else Path(".")
-    migration = Migration(options, source, tally, size_reader(root))
+    source, tally, migration = start(source_file, options, root)
 
-    def records() -> Iterator[Any]:
-        yield from migration.records(read_values(source_file))
-        # Inside the atomic write: an unbalanced tally or nothing to write leaves no file.
-        tally.check_balanced()
-        if not tally.used[RECORD]:
-            raise InputError(f"no usable record in {source_file}; {output} not written",
-                             fix="datakit convert dialect shows the tally of what was skipped")
+    def empty() -> InputError:
+        return InputError(f"no usable record in {source_file}; {output} not written",
+                          fix="datakit convert dialect shows the tally of what was skipped")
 
     from datakit.io.atomic import write_json_array, write_jsonl
 
     write = write_jsonl if chosen.output_format == "jsonl" else write_json_array
-    written = write(Path(output), records(), inputs=[source_file])
+    written = write(Path(output), checked_records(migration, source_file, None, empty),
+                    inputs=[source_file])
     return Converted(Path(output), written, tally.as_dict(), has_problems(tally),
                      {"source": source, "target": chosen.model.name, "layout": chosen.layout})
 

@@ -121,38 +121,24 @@ def _run(file: Path, shown: str, run: _Run, source_target: str | None,
     from datakit.cli.progress import count_bar
     from datakit.cli.tally_table import print_tally
     from datakit.convert.coco_empty import NothingUsable
-    from datakit.convert.image_files import size_reader
-    from datakit.convert.migrate import (
-        PROBLEM_REASONS,
-        RECORD,
-        MigrateOptions,
-        Migration,
-        choose_source,
-        has_problems,
-        read_values,
-    )
-    from datakit.convert.tally import Tally
+    from datakit.convert.migrate import PROBLEM_REASONS, MigrateOptions, has_problems
+    from datakit.convert.migrate_run import checked_records, start
     from datakit.io.atomic import write_json_array, write_jsonl
 
     choice, output = run.choice, run.output
     options = MigrateOptions(choice.target, source_target, source_layout,  # type: ignore[arg-type]
                              source_min_pixels, source_max_pixels)
-    source = choose_source(read_values(file, shown), options.source_model)
-    tally = Tally()
-    migration = Migration(options, source, tally, size_reader(image_root or Path(".")))
+    source, tally, migration = start(file, options, image_root or Path("."), shown)
 
-    def records(update: Any) -> Any:
-        yield from migration.records(read_values(file, shown), update)
-        # Inside the atomic write: an unbalanced tally or nothing to write leaves no file.
-        tally.check_balanced()
-        if not tally.used[RECORD]:
-            raise NothingUsable(_empty_reason(tally) + f"; {output} not written",
-                                fix=_empty_fix(tally))
+    def empty() -> NothingUsable:
+        return NothingUsable(_empty_reason(tally) + f"; {output} not written",
+                             fix=_empty_fix(tally))
 
     write = write_jsonl if run.data_format == "jsonl" else write_json_array
     try:
         with count_bar(run.progress, "records") as update:
-            written = write(output, records(update), inputs=[file])
+            written = write(output, checked_records(migration, file, shown, empty, update),
+                            inputs=[file])
     except NothingUsable:
         if not run.quiet:
             print_tally(tally, PROBLEM_REASONS, title=f"{output}: not written",
