@@ -121,3 +121,10 @@ def shards(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "holdout.txt").write_text("img/3.jpg\n")
     (root / "binary.jsonl").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
     return root
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, every Ray test goes to one worker, which starts one cluster."""
+    for item in items:
+        if item.path.parent == HERE:
+            item.add_marker(pytest.mark.xdist_group("ray"))
