@@ -38,7 +38,7 @@ def reduce_part(job: Job, displays: list[str], *parts: KeyPart) -> tuple[list[Fi
     ids.keys, samples.keys = RecordKeys(), RecordKeys()
     for display, (id_rows, sample_rows) in zip(displays, parts, strict=True):
         if id_rows and ids.want_ids:
-            ids.keys.extend(display, [(i, line, rid, None) for i, line, rid in id_rows])
+            ids.keys.extend(display, [(*row, None) for row in id_rows])
         if sample_rows and samples.want_samples:
             samples.keys.extend(display, sample_rows)
     cap = FindingCap(job.max_findings)

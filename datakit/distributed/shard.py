@@ -22,9 +22,9 @@ from datakit.validation.finding_cap import FindingCap, Where
 from datakit.validation.record_keys import KeyRow
 from datakit.validation.worker import BatchResult, Job
 
-# One part of a shard's keys: rows with an id (index, line, id) and rows with a sample
-# fingerprint (index, line, id, fingerprint), each for the duplicates of its kind.
-IdRow = tuple[int, "int | None", str]
+# One part of a shard's keys: rows with an id (index, line, column, offset, id) and rows with
+# a sample fingerprint (a whole KeyRow), each for the duplicates of its kind.
+IdRow = tuple[int, "int | None", "int | None", "int | None", str]
 KeyPart = tuple[list[IdRow], list[KeyRow]]
 
 
@@ -60,7 +60,7 @@ class _ShardKeys(DatasetPass):
         if self.want_samples:
             self.rows.extend(result.keys)
         elif self.want_ids:
-            self.rows.extend((i, line, rid, None) for i, line, rid, _ in result.keys)
+            self.rows.extend((*row[:5], None) for row in result.keys)
 
 
 def check_shard(job: Job, folder: str, path: str, display: str, hints: bool, partitions: int,
@@ -97,13 +97,13 @@ def split_keys(rows: list[KeyRow], partitions: int) -> list[KeyPart]:
     that every copy of a key meets the others in one reduce task. The hashes are stable across
     processes (Python's own ``hash`` of bytes is salted per process)."""
     parts: list[KeyPart] = [([], []) for _ in range(partitions)]
-    for index, line, record_id, fingerprint in rows:
+    for row in rows:
+        index, line, column, offset, record_id, fingerprint = row
         if record_id is not None:
             code = zlib.crc32(record_id.encode("utf-8", "surrogatepass"))
-            parts[code % partitions][0].append((index, line, record_id))
+            parts[code % partitions][0].append((index, line, column, offset, record_id))
         if fingerprint is not None:
-            parts[int.from_bytes(fingerprint[:8], "little") % partitions][1].append(
-                (index, line, record_id, fingerprint))
+            parts[int.from_bytes(fingerprint[:8], "little") % partitions][1].append(row)
     return parts
 
 

@@ -44,7 +44,7 @@ class DatasetPass:
             return
         rows = result.keys
         if not self.want_samples:
-            rows = [(index, line, record_id, None) for index, line, record_id, _ in rows]
+            rows = [(*row[:5], None) for row in rows]
         self.keys.extend(file, rows)
 
     def findings(self) -> Iterator[Finding]:
@@ -63,7 +63,7 @@ class DatasetPass:
                     continue  # the same file given twice
                 record_id = keys.record_id(row)
                 yield self._finding(DUPLICATE_ID, f"id {shown(record_id)} is also used by {where}",
-                                    file, index, line, record_id)
+                                    file, index, line, record_id, keys.start(row))
         for rows in keys.fingerprints.duplicate_groups() if self.want_samples else ():
             first_file, first_index, _ = keys.where(rows[0])
             first_id = keys.record_id(rows[0])
@@ -75,13 +75,15 @@ class DatasetPass:
                     continue
                 where = same if first_file == file else f"{first_file} {same}"
                 yield self._finding(DUPLICATE_SAMPLE, f"same conversations as {where}",
-                                    file, index, line, keys.record_id(row))
+                                    file, index, line, keys.record_id(row), keys.start(row))
 
     def _finding(self, rule: Rule, message: str, file: str, index: int, line: int | None,
-                 record_id: str | None) -> Finding:
+                 record_id: str | None, start: tuple[int | None, int | None]) -> Finding:
+        offset, column = start
         return Finding(rule.code, rule.name, self.severities[rule.code], message,
                        Location(file=file, line=line, record_index=index, record_id=record_id,
-                                json_path=f"$[{index}]"),
+                                json_path=f"$[{index}]", record_offset=offset,
+                                record_column=column),
                        fix=rule.fix)
 
     def fold_conventions(self, findings: list[Finding]) -> list[Finding]:

@@ -15,8 +15,9 @@ from collections.abc import Iterator, Sequence
 _NUMPY_FROM_ROWS = 50_000  # below this a dict groups faster than importing numpy
 FINGERPRINT_BYTES = 12
 
-# (record index, line or None, id or None, sample fingerprint or None)
-KeyRow = tuple[int, "int | None", "str | None", "bytes | None"]
+# (record index, line, column, byte offset (None where not known, as in Parquet), id or None,
+# sample fingerprint or None)
+KeyRow = tuple[int, "int | None", "int | None", "int | None", "str | None", "bytes | None"]
 
 
 class KeyColumn:
@@ -94,7 +95,9 @@ def _hash_groups(hashes: array[int], present: bytearray) -> list[list[int]]:
 
 
 class RecordKeys:
-    """Rows of (file, record index, line, id, fingerprint), in the order records were read."""
+    """Rows of (file, record index, where the record starts, id, fingerprint), in the order
+    records were read. The start (line, column, byte offset) lets a finding of the dataset pass
+    be placed on its value without reading the file again from the top."""
 
     def __init__(self) -> None:
         self.files: list[str] = []
@@ -102,6 +105,8 @@ class RecordKeys:
         self.file_of = array("I")
         self.index_of = array("Q")
         self.line_of = array("Q")  # 0 when the record has no line (Parquet)
+        self.column_of = array("I")  # 0 when not known
+        self.offset_of = array("q")  # -1 when not known
         self.ids = KeyColumn()
         self.fingerprints = KeyColumn(FINGERPRINT_BYTES)
 
@@ -109,8 +114,9 @@ class RecordKeys:
         return len(self.file_of)
 
     def add(self, file: str, index: int, line: int | None, record_id: str | None,
-            fingerprint: bytes | None) -> None:
-        self.extend(file, [(index, line, record_id, fingerprint)])
+            fingerprint: bytes | None, column: int | None = None,
+            offset: int | None = None) -> None:
+        self.extend(file, [(index, line, column, offset, record_id, fingerprint)])
 
     def extend(self, file: str, rows: Sequence[KeyRow]) -> None:
         """Rows of one file, in order."""
@@ -121,13 +127,20 @@ class RecordKeys:
         self.file_of.extend(array("I", (number,)) * len(rows))
         self.index_of.extend([row[0] for row in rows])
         self.line_of.extend([row[1] or 0 for row in rows])
-        self.ids.extend([None if row[2] is None else row[2].encode("utf-8", "surrogatepass")
+        self.column_of.extend([row[2] or 0 for row in rows])
+        self.offset_of.extend([-1 if row[3] is None else row[3] for row in rows])
+        self.ids.extend([None if row[4] is None else row[4].encode("utf-8", "surrogatepass")
                          for row in rows])
-        self.fingerprints.extend([row[3] for row in rows])
+        self.fingerprints.extend([row[5] for row in rows])
 
     def where(self, row: int) -> tuple[str, int, int | None]:
         """(file, record index, line) of a row."""
         return self.files[self.file_of[row]], self.index_of[row], self.line_of[row] or None
+
+    def start(self, row: int) -> tuple[int | None, int | None]:
+        """(byte offset, column) of the record's first byte, where known."""
+        offset, column = self.offset_of[row], self.column_of[row]
+        return (None if offset < 0 else offset), (column or None)
 
     def record_id(self, row: int) -> str | None:
         if not self.ids.present[row]:

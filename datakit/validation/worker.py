@@ -19,7 +19,7 @@ from datakit.io.records import ParsedRecord, RawRecord
 from datakit.validation.box_scale import ScaleTally
 from datakit.validation.context import RunContext
 from datakit.validation.finding_cap import FindingCap
-from datakit.validation.record_keys import FINGERPRINT_BYTES
+from datakit.validation.record_keys import FINGERPRINT_BYTES, KeyRow
 from datakit.validation.rule import Rule
 from datakit.validation.rules import file as file_rules
 from datakit.validation.rules.dataset import DUPLICATE_SAMPLE
@@ -49,9 +49,9 @@ class BatchResult:
     # per (file, code) the first findings in report order; ``omitted`` counts the rest
     findings: list[Finding] = field(default_factory=list)
     omitted: dict[tuple[str, str], int] = field(default_factory=dict)
-    # (record index, line, id, fingerprint of the conversations) per record that has an id or
-    # whose conversations are a list
-    keys: list[tuple[int, int | None, str | None, bytes | None]] = field(default_factory=list)
+    # (record index, line, column, byte offset, id, fingerprint of the conversations) per
+    # record that has an id or whose conversations are a list
+    keys: list[KeyRow] = field(default_factory=list)
     # boxes, >= 1000, swapped, all coordinates <= 1
     box_stats: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
     # how far boxes reach on pictures of known size (B006)
@@ -156,7 +156,8 @@ def check_batch(
         fingerprint = _fingerprint(view.record["conversations"]) if (
             view.shape_ok and fingerprints) else None
         if view.record_id is not None or fingerprint is not None:
-            result.keys.append((raw.index, raw.line, view.record_id, fingerprint))
+            result.keys.append((raw.index, raw.line, raw.column, raw.offset, view.record_id,
+                                fingerprint))
         stats = view.extras.get("boxes")
         if stats is not None:
             totals = result.box_stats
