@@ -8,9 +8,7 @@ picture K of that sample). Every file is written atomically; pictures a previous
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,10 +17,10 @@ from datakit.gallery.cut import mark_cuts
 from datakit.gallery.fonts import LabelFont, find_cjk_font, load_label_font
 from datakit.gallery.html import PictureView, SampleView
 from datakit.gallery.layout import PlannedPicture, plan_sample
-from datakit.gallery.pages import PAGE_SIZE, remove_stale_pages, write_pages
+from datakit.gallery.options import PreviewOptions, PreviewResult
+from datakit.gallery.pages import remove_stale_pages, write_pages
 from datakit.gallery.select import Chosen, select_samples
 from datakit.gallery.summary import notes_for
-from datakit.io.records import FileProblem
 from datakit.validation.settings import Settings
 
 if TYPE_CHECKING:
@@ -30,45 +28,12 @@ if TYPE_CHECKING:
     from datakit.gallery.picture_files import PictureFiles
     from datakit.validation.family_target import FamilyTarget
 
+__all__ = ["IMAGES_DIR", "PreviewOptions", "PreviewResult", "write_preview"]
+
 IMAGES_DIR = "images"
 _OUR_PICTURE = re.compile(r"\d{4,}-\d+\.png")
 _FILE_NOTES = 5  # findings about whole files shown in the gallery's header
 MIN_SHOWN_SIDE = 256  # pictures with a shorter longer side are drawn scaled up
-
-
-@dataclass(frozen=True)
-class PreviewOptions:
-    """What to preview and how. ``sample=None`` keeps every candidate; ``findings=False``
-    skips validation (then ``with_findings`` is impossible)."""
-
-    sample: int | None = 20
-    seed: int = 0
-    ids: tuple[str, ...] = ()
-    with_findings: bool = False
-    findings: bool = True
-    settings: Settings = field(default_factory=Settings)
-    max_side: int = 1024
-    font: str | None = None
-    labels: bool = True
-    page_size: int = PAGE_SIZE
-
-
-@dataclass
-class PreviewResult:
-    index_html: Path
-    samples: int
-    candidates: int
-    pictures_written: int = 0
-    pictures_failed: Counter[str] = field(default_factory=Counter)
-    boxes_drawn: int = 0
-    boxes_undrawable: int = 0
-    boxes_faulty: int = 0  # drawn dashed: boxes with findings (ambiguous ones included)
-    boxes_ambiguous: int = 0
-    font_name: str = ""
-    font_cjk: bool = False
-    cjk_labels: bool = False
-    problems: list[FileProblem] = field(default_factory=list)
-    pages: int = 0  # filter pages written besides index.html
 
 
 def write_preview(

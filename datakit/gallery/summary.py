@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from datakit.gallery.fonts import LabelFont
-    from datakit.gallery.run import PreviewOptions, PreviewResult
+    from datakit.gallery.options import PreviewOptions, PreviewResult
 
 
 def notes_for(
