@@ -73,7 +73,17 @@ def _all_plain(polygons: list[bytes], rles: list[bytes]) -> bool:
         polygon_bytes.translate(None, _POLYGON_BYTES)
         or polygon_bytes.count(b"[") != polygon_bytes.count(b"]")
         or b"".join(rles).translate(None, _RLE_BYTES)
+        or not all(map(_whole_rle, rles))
     )
+
+
+def _whole_rle(cut: bytes) -> bool:
+    # Cut at its first "}": that brace closes the object only when no string is open there
+    # (an even number of quotes before it) and no object opened inside it ({"counts": "}",
+    # ...} is a compressed RLE whose string holds a brace). Uncompressed RLEs are rare (crowd
+    # regions), so checking each on its own costs little.
+    return cut.count(b'"') % 2 == 0 and cut.count(b"{") == 1 and (
+        cut.count(b"[") == cut.count(b"]"))
 
 
 def _drop_checked(parts: list[bytes]) -> bytes:
@@ -87,7 +97,8 @@ def _drop_checked(parts: list[bytes]) -> bytes:
         elif value[:1] == b"{":
             end, allowed = value.find(b"}") + 1, _RLE_BYTES
         cut = value[:end]
-        if end > 1 and not cut.translate(None, allowed) and cut.count(b"[") == cut.count(b"]"):
+        whole = _whole_rle(cut) if allowed is _RLE_BYTES else cut.count(b"[") == cut.count(b"]")
+        if end > 1 and not cut.translate(None, allowed) and whole:
             out.append(_EMPTY + value[end:])
         else:
             out.append(piece)
