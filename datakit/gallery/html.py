@@ -101,12 +101,6 @@ class SampleView:
     cut: CutMark | None = None  # where the trainer cuts the sample at max_len
 
 
-def render_gallery(samples: Sequence[SampleView], title: str, notes: Sequence[str]) -> str:
-    """One page holding every sample (``pages.write_pages`` writes the paged gallery)."""
-    body = [sample_html(number, view) for number, view in enumerate(samples, 1)]
-    return page_html(title, notes, body, "", empty=not samples)
-
-
 def page_html(title: str, notes: Sequence[str], body: Sequence[str], extra_css: str,
               empty: bool = False) -> str:
     """A whole page: the header with ``notes``, the legend, then ``body``."""

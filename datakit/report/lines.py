@@ -60,10 +60,6 @@ def finding_pieces(f: Finding, *, with_file: bool = False) -> list[Piece]:
     return line
 
 
-def finding_line(f: Finding, *, with_file: bool = False) -> str:
-    return "".join(text for text, _ in finding_pieces(f, with_file=with_file))
-
-
 def concise_line(f: Finding) -> str:
     """``path:line:col: CODE message``, as ruff's concise format."""
     return f"{where(f)}: {f.code} {printable(f.message)}"
