@@ -7,6 +7,8 @@ from typing import TypeVar
 
 import click
 
+from datakit.distributed import ENGINES
+
 F = TypeVar("F", bound=Callable[..., object])
 
 
@@ -17,7 +19,7 @@ def engine_options(command: F) -> F:
         "by `ray start`; default: RAY_ADDRESS, else a cluster on this machine alone).",
     )(command)
     return click.option(
-        "--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+        "--engine", type=click.Choice(ENGINES), default="local", show_default=True,
         help='Where the work runs: this machine, or a Ray cluster (pip install "datakit[ray]"; '
         "shards and images on storage every node mounts at the same path).",
     )(command)
