@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from datakit.cli.engine_options import check_engine, engine_options
 from datakit.cli.grammar import GrammarCommand, progress_option
 from datakit.cli.options import family_options, family_overrides
-from datakit.cli.tokens_run import TokenRun
 from datakit.validation.settings import MAX_JOBS
+
+if TYPE_CHECKING:  # the run's modules (the tokenizer, the readers) load when it runs
+    from datakit.cli.tokens_run import TokenRun
 
 
 @click.command(cls=GrammarCommand, renamed={"--format": "--output-format"})
@@ -85,6 +88,7 @@ def tokens(
     from datakit.cli.outputs import dataset_inputs, guard_outputs, settings_inputs
     from datakit.cli.progress import progress_callback
     from datakit.cli.signals import terminate_cleanly
+    from datakit.cli.tokens_run import TokenRun
     from datakit.io.parallel import default_jobs
     from datakit.qwenvl.tokens import QwenTokenCounter
     from datakit.report.safe import printable
