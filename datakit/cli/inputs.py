@@ -5,7 +5,7 @@ records skipped, with a note on stderr), and ``-`` for standard input where a co
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,14 +29,18 @@ def dataset_paths(files: tuple[Path, ...], settings: Settings, command: str) -> 
     selection = select_dataset_files(files, settings)
     for skipped, why in selection.not_datasets:
         click.echo(f"datakit: skipped {printable(skipped)}: {printable(why)}", err=True)
-    if selection.empty_folders:
-        folders = ", ".join(repr(f) for f in selection.empty_folders)
+    refuse_empty_folders(selection.empty_folders)
+    return selection.files
+
+
+def refuse_empty_folders(folders: Sequence[str]) -> None:
+    """A folder named that holds no dataset file is a usage error, not a clean run."""
+    if folders:
         raise InputError(
-            f"no dataset files in {folders}",
+            f"no dataset files in {', '.join(repr(f) for f in folders)}",
             fix="datakit reads .json (one array), .jsonl, .json.gz, .jsonl.gz and .parquet; "
             "check the folder, and include/exclude in [tool.datakit]",
         )
-    return selection.files
 
 
 @contextmanager

@@ -111,6 +111,7 @@ def validate(
     Exit codes: 0 clean or warnings only, 1 errors (or warnings with --strict;
     never with --exit-zero), 2 usage or configuration error, 3 internal error.
     """
+    from datakit.cli.inputs import refuse_empty_folders
     from datakit.cli.progress import progress_callback
     from datakit.validation.files import select_dataset_files
     from datakit.validation.settings import load_settings
@@ -153,13 +154,7 @@ def validate(
     for path, why in selection.not_datasets:
         click.echo(f"datakit: skipped {printable(str(path))}: {printable(why)} (list it in "
                    "[tool.datakit] include to check it anyway)", err=True)
-    if selection.empty_folders:
-        folders = ", ".join(repr(f) for f in selection.empty_folders)
-        raise InputError(
-            f"no dataset files in {folders}",
-            fix="datakit reads .json (one array), .jsonl, .json.gz, .jsonl.gz and .parquet; "
-            "check the folder, and include/exclude in [tool.datakit]",
-        )
+    refuse_empty_folders(selection.empty_folders)
     paths = selection.files
     from datakit.cli.outputs import dataset_inputs, guard_outputs, settings_inputs
 
