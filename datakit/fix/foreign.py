@@ -70,7 +70,8 @@ def fix_foreign(record: Any, ctx: FixContext) -> Outcome:
                        "without its image path cannot be converted: write the paths in by hand")
     if not model:
         return Outcome(None, "the boxes' markup does not tell Qwen2.5-VL pixels from Qwen3-VL's "
-                       "grid; convert with `datakit convert dialect --from-model ...`")
+                       "grid; convert with `datakit convert dialect --from qwen2.5-vl` (or "
+                       "`--from qwen3-vl`)")
     profile = next(p for name, p in MODELS.items() if name == model)
     read = read_record(source, profile, layout)  # type: ignore[arg-type]
     if read.problems:
@@ -84,6 +85,12 @@ def fix_foreign(record: Any, ctx: FixContext) -> Outcome:
         return Outcome(None, "has a system turn, which Qwen-VL's finetune.py cannot train on; "
                        "fold it into the first question or drop it by hand (finetune.py always "
                        f"uses {MODELS['qwen-vl'].default_system!r})")
+    if any(box.space == "resized_px" for box in sample.boxes()):
+        # pixels after the trainer's resize: which resize depends on the trainer and its
+        # pixel bounds, which the record does not say, and a box past the resized picture
+        # would be cut to the grid's edge without a word
+        return Outcome(None, f"its boxes are {model} pixels of the resized picture; convert "
+                       f"with `datakit convert dialect --from {model} --target qwen-vl`")
     if any(box.space != "norm1000" for box in sample.boxes()):
         sample = dataclasses.replace(
             sample, images=tuple(i.with_size(ctx.image_size(i.path)) for i in sample.images))
