@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from datakit.distributed.cluster import TaskLost, connect, ordered_map
-from datakit.statistics.collect import OnSample, Progress, SampleKey, collect_stats
+from datakit.statistics.collect import (
+    OnSample,
+    Progress,
+    SampleKey,
+    add_sample,
+    collect_stats,
+)
 from datakit.statistics.sample import SampleFacts
 from datakit.statistics.summary import FileStats, StatsAccumulator
 
@@ -51,12 +57,7 @@ def collect_on_ray(
         mine = stats.start_file(display)
         mine.target = file_stats.target
         for sample in facts:
-            codes: Sequence[str] | None = None
-            if codes_by_sample is not None:
-                codes = codes_by_sample.get((display, sample.index), ())
-            stats.add(sample, codes)
-            if on_sample is not None:
-                on_sample(sample, codes)
+            add_sample(stats, sample, display, codes_by_sample, on_sample)
         mine.problems.extend(file_stats.problems)
         if progress is not None:
             progress(display, mine.records)

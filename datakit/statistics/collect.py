@@ -85,15 +85,15 @@ def _collect_file(
     batches = pool.map(analyse_batch, tasks) if pool is not None else map(analyse_batch, tasks)
     for batch in batches:
         for facts in batch:
-            _add(stats, facts, display, codes_by_sample, on_sample)
+            add_sample(stats, facts, display, codes_by_sample, on_sample)
         if progress is not None:
             progress(display, file_stats.records)
     _add_problems(file_stats, problems)
 
 
-def _add(stats: StatsAccumulator, facts: SampleFacts, display: str,
-         codes_by_sample: Mapping[SampleKey, Sequence[str]] | None,
-         on_sample: OnSample | None) -> None:
+def add_sample(stats: StatsAccumulator, facts: SampleFacts, display: str,
+               codes_by_sample: Mapping[SampleKey, Sequence[str]] | None,
+               on_sample: OnSample | None) -> None:
     """One sample into ``stats`` with its finding codes (when validation ran), and to
     ``on_sample``."""
     codes: Sequence[str] | None = None
@@ -132,7 +132,7 @@ def _collect_family(
     file_stats.target = {"model": target.model, "framework": target.framework,
                          "layout": target.layout, "max_len": target.max_len}
     for facts in family_facts(records, target, settings):
-        _add(stats, facts, display, codes_by_sample, on_sample)
+        add_sample(stats, facts, display, codes_by_sample, on_sample)
         if progress is not None and file_stats.records % BATCH_RECORDS == 0:
             progress(display, file_stats.records)
     if progress is not None:
