@@ -24,7 +24,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "convert": (
         "datakit.cli.convert_cmd",
         "convert",
-        "Convert COCO / RefCOCO annotations to Qwen-VL conversations.",
+        "Convert COCO / RefCOCO or Qwen-VL family data for a target model.",
     ),
     "fix": ("datakit.cli.fix_cmd", "fix", "Repair what can be repaired in Qwen-VL datasets."),
     "rules": ("datakit.cli.rules_cmd", "rules", "List every validation rule."),
