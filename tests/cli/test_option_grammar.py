@@ -79,7 +79,8 @@ def test_tokens_default_is_json_lines_and_text_is_asked_for(data: Path) -> None:
     jsonl = _datakit(["tokens", "grounding.json"], data)
     text = _datakit(["tokens", "grounding.json", "--output-format", "text"], data)
     assert jsonl.returncode == text.returncode == 0
-    assert all(line.startswith("{") for line in jsonl.stdout.splitlines())
+    rows = jsonl.stdout.splitlines()
+    assert rows and all(line.startswith("{") for line in rows)
     assert "samples, max_len" in text.stdout
 
 
