@@ -214,6 +214,12 @@ class Migration:
                 if isinstance(part, Grounded) and part.boxes:
                     boxes = tuple(to_px(b) for b in part.boxes)
                     for box in boxes:
+                        if box.space == "source_px" and _beyond(box, images):
+                            # put on the picture's edge by the target's rounding: said, as
+                            # convert coco says it
+                            self.tally.note("box-clipped", f"{where}: a box of {part.label!r} "
+                                            f"reaches past its {_size(images[box.image])} "
+                                            "picture")
                         if box.space == "source_px" and not self._has_area(box, images):
                             self.skip(f"degenerate-{self.target.empty_reason}", where,
                                       f"a box of {part.label!r} has no area on "
@@ -254,6 +260,18 @@ class Migration:
         framework = FRAMEWORKS[LAYOUT_FRAMEWORK[layout]]
         return resize_rule(self.source, framework, min_pixels=self.options.source_min_pixels,
                            max_pixels=self.options.source_max_pixels)
+
+
+def _beyond(box: Box, images: list[Any]) -> bool:
+    """Whether a box in stored pixels reaches past its picture (beyond rounding noise)."""
+    width, height = images[box.image].size_px
+    return any(v < -0.5 or v > (width if i % 2 == 0 else height) + 0.5
+               for i, v in enumerate(box.coords))
+
+
+def _size(image: Any) -> str:
+    width, height = image.size_px
+    return f"{width}x{height}"
 
 
 def has_problems(tally: Tally) -> bool:

@@ -138,3 +138,19 @@ def test_bad_records_are_tallied_and_the_target_is_required(tmp_path: Path) -> N
         "seen": 4, "used": 1,
         "skipped": {"invalid-json": 1, "not-an-object": 1, "unknown-layout": 1}}
     assert f"{source}:3: no messages, conversations or query key" in result.stderr
+
+
+def test_a_box_past_its_picture_is_said_not_clipped_silently(tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (320, 240)).save(tmp_path / "a.jpg")  # resized to 308x252 for Qwen2.5-VL
+    answer = '```json\n[\n\t{"bbox_2d": [20, 120, 1190, 200], "label": "dog"}\n]\n```'
+    record = {"conversations": [{"from": "human", "value": "<image>Where is the dog?"},
+                                {"from": "gpt", "value": answer}], "images": ["a.jpg"]}
+    (tmp_path / "in.json").write_text(json.dumps([record]))
+    result = datakit("convert", "qwen-vl", "in.json", "-o", "out.json", "--from", "qwen2.5-vl",
+                     "--target", "qwen-vl", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "box-clipped 1" in result.stderr
+    value = json.loads((tmp_path / "out.json").read_text())[0]["conversations"][1]["value"]
+    assert value.endswith("<box>(64,476),(999,793)</box>"), value
