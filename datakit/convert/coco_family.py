@@ -23,11 +23,6 @@ from datakit.convert.coco_index import CocoIndex, is_id, record_label, show_valu
 from datakit.convert.tally import Tally
 
 
-def is_panoptic(annotations: list[Any]) -> bool:
-    first = annotations[0] if annotations else None
-    return isinstance(first, dict) and "segments_info" in first
-
-
 def family_annotations(
     records: list[Any], name: str, index: CocoIndex, tally: Tally
 ) -> list[Any]:

@@ -35,7 +35,6 @@ from datakit.family.vision import (
     resized_size_px,
 )
 
-TARGET_NAMES = MODEL_NAMES
 # The layouts a converter writes for the family models, the first being the default.
 FAMILY_LAYOUTS: tuple[Layout, ...] = ("ms-swift", "sharegpt", "qwen-vl-finetune")
 LAYOUT_NAMES: tuple[Layout, ...] = ("qwen-vl", *FAMILY_LAYOUTS)
