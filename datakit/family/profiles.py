@@ -18,12 +18,6 @@ from datakit.family.sample import BoxSpace
 ModelName = Literal["qwen-vl", "qwen2-vl", "qwen2.5-vl", "qwen3-vl"]
 MODEL_NAMES: tuple[ModelName, ...] = ("qwen-vl", "qwen2-vl", "qwen2.5-vl", "qwen3-vl")
 FrameworkName = Literal["qwen-vl", "ms-swift", "llama-factory", "qwen-vl-finetune"]
-FRAMEWORK_NAMES: tuple[FrameworkName, ...] = (
-    "qwen-vl",
-    "ms-swift",
-    "llama-factory",
-    "qwen-vl-finetune",
-)
 # How a model writes a grounded phrase: v1 ``<ref>``/``<box>`` tags, Qwen2-VL's
 # ``<|object_ref_start|>``/``<|box_start|>`` tokens, or JSON ``bbox_2d`` answers.
 BoxMarkup = Literal["v1-tags", "qwen2-tags", "json"]

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 BoxSpace = Literal["norm1000", "resized_px", "source_px", "norm1"]
-BOX_SPACES: tuple[BoxSpace, ...] = ("norm1000", "resized_px", "source_px", "norm1")
 Role = Literal["system", "user", "assistant"]
 
 
@@ -107,9 +106,3 @@ class Sample:
             for part in turn.parts:
                 if isinstance(part, Grounded):
                     yield from part.boxes
-
-    def image_slots(self) -> Iterator[ImageSlot]:
-        for turn in self.turns:
-            for part in turn.parts:
-                if isinstance(part, ImageSlot):
-                    yield part

@@ -19,7 +19,6 @@ from datakit.family.sample import Grounded, Part, Sample, Turn
 from datakit.family.spaces import PictureSizes, convert
 
 IMAGE_PLACEHOLDER = "<image>"
-VIDEO_PLACEHOLDER = "<video>"
 IGNORE_INDEX = -100
 IM_START_ID, IM_END_ID = 151_644, 151_645
 VISION_START_ID, VISION_END_ID, IMAGE_PAD_ID = 151_652, 151_653, 151_655

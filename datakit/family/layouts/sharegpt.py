@@ -35,7 +35,6 @@ from datakit.family.sample import Role, Sample
 from datakit.family.spaces import PictureSizes
 
 Variant = Literal["conversations", "messages"]
-VARIANTS: tuple[Variant, ...] = ("conversations", "messages")
 # (turns key, role key, content key, {tag: role})
 _TAGS: dict[Variant, tuple[str, str, str, dict[str, Role]]] = {
     "conversations": (
