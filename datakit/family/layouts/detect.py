@@ -20,12 +20,11 @@ _NUMBER_RE = re.compile(r"[0-9]+(?:\.[0-9]*)?")
 @dataclass(frozen=True, slots=True)
 class Detection:
     """``layout`` (None when the record fits none), ``model`` (None when the markup does not
-    tell), ``why`` in words, and ``also``: other layouts whose reader takes the record as it is."""
+    tell) and ``why`` in words."""
 
     layout: Layout | None
     model: ModelName | None
     why: str
-    also: tuple[Layout, ...] = ()
 
 
 def _texts(record: Mapping[str, Any]) -> Iterator[str]:
@@ -56,33 +55,29 @@ def _first_role(record: Mapping[str, Any], key: str, role_key: str) -> object:
     return None
 
 
-def _layout(record: Mapping[str, Any]) -> tuple[Layout | None, str, tuple[Layout, ...]]:
+def _layout(record: Mapping[str, Any]) -> tuple[Layout | None, str]:
     if "messages" in record:
         if "objects" in record:
-            return "ms-swift", "messages with objects (ms-swift grounding)", ()
-        return (
-            "ms-swift",
-            "messages of role/content: ms-swift, and LLaMA-Factory's messages variant",
-            ("sharegpt",),
+            return "ms-swift", "messages with objects (ms-swift grounding)"
+        return "ms-swift", (
+            "messages of role/content: ms-swift, and LLaMA-Factory's messages variant"
         )
     if "query" in record:
-        return "ms-swift", "query/response (ms-swift)", ()
+        return "ms-swift", "query/response (ms-swift)"
     if "conversations" in record:
         role = _first_role(record, "conversations", "from")
         if role in ("human", "gpt"):
             if "image" in record:
-                return "qwen-vl-finetune", "human/gpt turns with an image key", ()
+                return "qwen-vl-finetune", "human/gpt turns with an image key"
             if "images" in record:
-                return "sharegpt", "human/gpt turns with an images list (LLaMA-Factory)", ()
-            return (
-                "sharegpt",
-                "human/gpt turns without pictures (LLaMA-Factory or qwen-vl-finetune)",
-                ("qwen-vl-finetune",),
+                return "sharegpt", "human/gpt turns with an images list (LLaMA-Factory)"
+            return "sharegpt", (
+                "human/gpt turns without pictures (LLaMA-Factory or qwen-vl-finetune)"
             )
         if role in ("user", "assistant", "system"):
-            return "qwen-vl", "user/assistant turns under from/value (Qwen-VL)", ("ms-swift",)
-        return None, f"conversations whose first from is {role!r}", ()
-    return None, "no messages, conversations or query key", ()
+            return "qwen-vl", "user/assistant turns under from/value (Qwen-VL)"
+        return None, f"conversations whose first from is {role!r}"
+    return None, "no messages, conversations or query key"
 
 
 def _model(record: Mapping[str, Any]) -> tuple[ModelName | None, str]:
@@ -108,8 +103,8 @@ def _model(record: Mapping[str, Any]) -> tuple[ModelName | None, str]:
 
 
 def detect(record: Mapping[str, Any]) -> Detection:
-    layout, layout_why, also = _layout(record)
+    layout, layout_why = _layout(record)
     model, model_why = _model(record)
     if model is None and layout == "qwen-vl":
         model, model_why = "qwen-vl", "Qwen-VL's own layout"
-    return Detection(layout, model, f"{layout_why}; {model_why}", also)
+    return Detection(layout, model, f"{layout_why}; {model_why}")
