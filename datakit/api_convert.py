@@ -30,7 +30,7 @@ def convert_coco(files: PathArg | Sequence[PathArg], output: PathArg, *,
     caption for captions); ``image_root`` reads sizes from the files and skips missing ones."""
     import dataclasses
 
-    from datakit.api import _as_tuple
+    from datakit.api import _as_list, _as_tuple
     from datakit.api_results import Converted
     from datakit.convert.category_names import CategoryNames
     from datakit.convert.coco import CocoInput, CocoOptions, check_prompts, has_problems
@@ -39,7 +39,7 @@ def convert_coco(files: PathArg | Sequence[PathArg], output: PathArg, *,
     from datakit.convert.coco_load import load_coco_file
     from datakit.convert.image_files import size_reader
 
-    paths = [Path(p) for p in ([files] if isinstance(files, (str, Path)) else files)]
+    paths = [Path(p) for p in _as_list(files)]
     chosen = _as_tuple("tasks", tasks, split=True) if tasks is not None else ()
     root = Path(image_root) if image_root is not None else None
     prefix = path_prefix if path_prefix is not None else (
@@ -86,12 +86,12 @@ def convert_refcoco(files: PathArg | Sequence[PathArg], output: PathArg, *,
                     data_format: DataFormat = "json") -> Converted:
     """RefCOCO, RefCOCO+ or RefCOCOg (raw refs pickle, or flattened JSONL / Parquet) to Qwen-VL
     referring-expression conversations in ``output``; every expression is kept."""
-    from datakit.api import _as_tuple
+    from datakit.api import _as_list, _as_tuple
     from datakit.api_results import Converted
     from datakit.convert.refcoco import convert_refs, has_problems
     from datakit.convert.refcoco_run import build_setup
 
-    paths = [Path(p) for p in ([files] if isinstance(files, (str, Path)) else files)]
+    paths = [Path(p) for p in _as_list(files)]
     if not paths:
         raise InputError("no RefCOCO files given", fix="pass a refs pickle or a flattened file")
     setup = build_setup(
