@@ -53,14 +53,16 @@ class TokenRun:
         from datakit.io.reader import records_only
         from datakit.qwenvl.token_rows import account_batch
 
+        records: Iterable[RawRecord] = records_only(path, self.file_problems,
+                                                   display_name=self.names.get(path))
         if wants_resolution(self.settings):
-            records, target = peek_target(records_only(path, self.file_problems,
-                                                       display_name=self.names.get(path)),
-                                          self.settings)
+            records, target = peek_target(records, self.settings)
             if target is not None:
                 self._family(records, target, out)
                 return
-        tasks = self._tasks(path)
+        # the records read to resolve the target are counted, not read again: one reader,
+        # one buffer, each file problem once
+        tasks = self._tasks(records)
         batches = (pool.map(account_batch, tasks) if jobs_for_file(path, self.jobs) > 1
                    else map(account_batch, tasks))
         for batch in batches:
@@ -87,12 +89,10 @@ class TokenRun:
                 out.write(row[0] + b"\n")
             self._add(row)
 
-    def _tasks(self, path: str) -> Iterator[Task]:
+    def _tasks(self, records: Iterable[RawRecord]) -> Iterator[Task]:
         from datakit.io.parallel import batched
-        from datakit.io.reader import records_only
         from datakit.qwenvl.token_rows import make_task
 
-        records = records_only(path, self.file_problems, display_name=self.names.get(path))
         for batch in batched(records, BATCH_RECORDS):
             yield make_task(self.max_len, self.tokenizer, batch)
 
